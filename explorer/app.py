@@ -1,0 +1,46 @@
+"""Command-line entry point: ``python main.py [--preset NAME]`` opens the window;
+``python main.py scan|train|presets ...`` runs headless and never loads Qt.
+
+The GUI package is imported only when a window is asked for, and torch only when a
+command needs it, so ``--help`` and the window's first paint stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from explorer.cli import COMMANDS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scan-explorer",
+        description="Build, run, train and see recurrent computation. "
+        "With no command, opens the window.",
+    )
+    parser.add_argument("--preset", metavar="NAME", help="open the window with this training preset")
+    parser.add_argument("--scan-preset", metavar="NAME", help="open the window on this scan preset")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from explorer.gui.launch import run_window  # Qt is loaded only here
+
+        return run_window(args)
+    from explorer.core.errors import ExplorerError
+
+    try:
+        return int(args.run(args) or 0)
+    except ExplorerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,138 @@
+"""The loop primitive every recurrence in Scan Explorer runs on.
+
+``scan(step, init, xs)`` is :func:`jax.lax.scan` for torch: a Python loop whose every
+operation autograd records, so backpropagation through time comes for free.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+
+from .errors import ScanError
+from .tree import leaves, paths, structure, tree_map
+
+__all__ = ["scan"]
+
+
+def scan(
+    step: Callable[[Any, Any], tuple[Any, Any]],
+    init: Any,
+    xs: Any = None,
+    *,
+    length: int | None = None,
+    reverse: bool = False,
+    stop: Callable[[Any, Any], bool] | None = None,
+) -> tuple[Any, Any]:
+    """Loop ``step`` over the leading axis of ``xs``, carrying state.
+
+    ``step(carry, x) -> (carry, y)``. ``init``, ``xs``, carries and ``y`` may be tensors or
+    tuples / lists / dicts of tensors; ``y`` may be ``None``. The implementation is this
+    reference loop (plus checks that name what went wrong)::
+
+        def scan(step, init, xs, length=None, reverse=False, stop=None):
+            carry, ys = init, []
+            for t in (reversed(range(n)) if reverse else range(n)):   # n = len(xs) or length
+                carry, y = step(carry, xs[t] if xs is not None else None)
+                ys.append(y)
+                if stop is not None and stop(carry, y):                 # this step is kept
+                    break
+            return carry, stack(ys[::-1] if reverse else ys)           # ys[i] goes with xs[i]
+
+    Args:
+        step: the loop body.
+        init: the first carry.
+        xs: what to loop over (leading axis = time), or ``None`` with ``length``.
+        length: number of steps when ``xs`` is ``None``; must match ``xs`` otherwise.
+        reverse: loop from the last element to the first; ``ys`` stay aligned with ``xs``.
+        stop: ``stop(carry, y) -> bool`` checked after each step; the step that makes it
+            true is the last and its ``y`` is included. (A Python bool: on a GPU this is a
+            sync per step, which only loops that need a data-dependent stop pay.)
+
+    Returns:
+        ``(final_carry, ys)`` with every leaf of ``ys`` stacked over the steps taken.
+    """
+    n = _length(xs, length)
+    x_leaves = leaves(xs) if xs is not None else []
+    single = xs is not None and isinstance(xs, torch.Tensor)
+    slices = [leaf.unbind(0) for leaf in x_leaves]  # views, one per step
+    carry_struct = structure(init)
+    carry_shapes = _shapes(init)
+
+    carry, ys = init, []
+    order = range(n - 1, -1, -1) if reverse else range(n)
+    for t in order:
+        if xs is None:
+            x = None
+        elif single:
+            x = slices[0][t]
+        else:
+            it = iter([s[t] for s in slices])
+            x = tree_map(lambda _: next(it), xs)
+        result = step(carry, x)
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise ScanError(
+                "step must return a pair (carry, y); it returned "
+                f"{type(result).__name__}. Revise the function to end with "
+                "`return carry, y` (y may be None)."
+            )
+        carry, y = result
+        _check_carry(carry, carry_struct, carry_shapes, init, t)
+        ys.append(y)
+        if stop is not None and stop(carry, y):
+            break
+    if reverse:
+        ys.reverse()
+    return carry, _stack(ys)
+
+
+def _length(xs: Any, length: int | None) -> int:
+    if xs is None:
+        if length is None:
+            raise ScanError("scan needs either xs to loop over or a length (number of steps).")
+        if length < 0:
+            raise ScanError(f"length must be 0 or more, got {length}.")
+        return int(length)
+    lens = {}
+    for path, leaf in zip(paths(xs), leaves(xs)):
+        if not isinstance(leaf, torch.Tensor) or leaf.dim() == 0:
+            raise ScanError(
+                f"xs{path if path != '(root)' else ''} must be a tensor with a leading time "
+                "axis; it is a scalar. Give it at least one dimension."
+            )
+        lens[path] = leaf.shape[0]
+    if len(set(lens.values())) > 1:
+        listed = ", ".join(f"xs{p if p != '(root)' else ''}: {n}" for p, n in lens.items())
+        raise ScanError(f"every input must have the same number of steps; got {listed}.")
+    n = next(iter(lens.values()))
+    if length is not None and length != n:
+        raise ScanError(f"length={length} but xs has {n} steps; drop length or make them agree.")
+    return n
+
+
+def _shapes(tree: Any) -> list:
+    return [tuple(leaf.shape) if isinstance(leaf, torch.Tensor) else None for leaf in leaves(tree)]
+
+
+def _check_carry(carry: Any, struct: Any, shapes: list, init: Any, t: int) -> None:
+    if structure(carry) != struct:
+        raise ScanError(
+            f"at step {t} the step returned a carry shaped like {structure(carry)} but the "
+            f"initial carry is {struct}. Revise the function so that it returns a carry "
+            "with the same structure as init."
+        )
+    for path, old, leaf in zip(paths(init), shapes, leaves(carry)):
+        new = tuple(leaf.shape) if isinstance(leaf, torch.Tensor) else None
+        if old is not None and new != old:
+            raise ScanError(
+                f"at step {t} carry{path if path != '(root)' else ''} changed shape from "
+                f"{old} to {new}. Each step must keep the shape of the carry."
+            )
+
+
+def _stack(ys: list) -> Any:
+    if not ys:
+        return None
+    return tree_map(lambda *vals: None if vals[0] is None else torch.stack(
+        [v if isinstance(v, torch.Tensor) else torch.as_tensor(v) for v in vals]), ys[0], *ys[1:])

@@ -1,0 +1,360 @@
+"""Theano's ``scan`` interface, translated onto the carry-based primitive.
+
+``scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards,
+truncate_gradient)`` with PyTensor's semantics (settled against PyTensor in the tests):
+
+- ``fn`` receives every tap of every sequence, then every tap of every recurrent output,
+  then every non-sequence; taps in the order they are listed.
+- steps = the shortest sequence's step count, capped by ``n_steps``; ``n_steps`` alone
+  when there are no sequences.
+- ``until(cond)`` ends the loop after the step that makes ``cond`` true (that step's
+  outputs are kept).
+- ``go_backwards`` walks every sequence from its own end; outputs stay in the order they
+  were computed.
+- returns one tensor (stacked over steps, initial values excluded) for one output, a list
+  for several.
+- ``truncate_gradient=k``: only the last ``k`` steps take part in the backward pass;
+  earlier steps (and the initial values) get zero gradient.
+
+The translation: each sequence tap becomes a slice of its input (see :mod:`.taps`);
+each recurrent output becomes a window of its last ``W`` values carried by the primitive;
+``until`` becomes the primitive's ``stop``; truncation runs the early steps without
+recording a graph.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+from .errors import ScanError
+from .scan import scan as _primitive
+from .taps import OutputTaps, SequenceTaps, output_taps, sequence_taps
+
+__all__ = ["scan", "until"]
+
+
+class until:  # noqa: N801 - Theano's name
+    """Return ``until(condition)`` last from ``fn`` to stop after the step where it holds."""
+
+    def __init__(self, condition: Any):
+        self.condition = condition
+
+    def __repr__(self) -> str:
+        return f"until({self.condition!r})"
+
+
+@dataclass
+class _Output:
+    index: int
+    plan: OutputTaps | None  # None: not fed back
+    window: tuple | None  # the first carry: W initial values, oldest first
+
+
+def scan(
+    fn: Callable[..., Any],
+    sequences: Any = None,
+    outputs_info: Any = None,
+    non_sequences: Any = None,
+    n_steps: int | None = None,
+    go_backwards: bool = False,
+    truncate_gradient: int = -1,
+) -> torch.Tensor | list[torch.Tensor]:
+    """Loop ``fn`` over sequences with recurrent outputs, as Theano's ``scan`` does.
+
+    Args:
+        fn: the step function (see the module docstring for its argument order).
+        sequences: a tensor, ``{"input": t, "taps": [...]}`` (taps default ``[0]``), or a
+            list of those.
+        outputs_info: per output ``None`` (not fed back), a tensor (initial value, tap
+            ``-1``) or ``{"initial": t, "taps": [...]}`` with negative taps; a list for
+            several outputs.
+        non_sequences: tensors passed unchanged to every step, last.
+        n_steps: number of steps (required without sequences; caps them otherwise).
+        go_backwards: walk the sequences from the end.
+        truncate_gradient: ``k > 0`` lets gradients flow back at most ``k`` steps.
+
+    Returns:
+        One tensor for one output, a list of tensors for several (stacked over steps).
+    """
+    seqs = [_sequence(s, i) for i, s in enumerate(_as_list(sequences))]
+    outs = [_output(o, i) for i, o in enumerate(_as_list(outputs_info))]
+    statics = _as_list(non_sequences)
+    n = _count_steps(seqs, n_steps)
+
+    xs = _sequence_slices(seqs, n, go_backwards)
+    recurrent = [o for o in outs if o.plan is not None]
+    init = tuple(o.window for o in recurrent)
+    run = _Runner(fn, seqs, outs, recurrent, statics)
+
+    k = int(truncate_gradient)
+    if k > 0 and torch.is_grad_enabled() and k < n:
+        ys = run.truncated(init, xs, n, k)
+    else:
+        ys = run(init, xs, n)
+    return run.finish(ys, n)
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _tensor(value: Any, what: str) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        return value
+    try:
+        return torch.as_tensor(value)
+    except Exception as exc:  # noqa: BLE001 - turned into a teaching error
+        raise ScanError(f"{what} must be a tensor (or array-like); got {type(value).__name__}.") from exc
+
+
+def _sequence(item: Any, i: int) -> tuple[torch.Tensor, SequenceTaps]:
+    what = f"sequences[{i}]"
+    if isinstance(item, dict):
+        if "input" not in item:
+            raise ScanError(f"{what} is a dict without 'input'; write {{'input': x, 'taps': [0]}}.")
+        taps = list(item.get("taps", [0]) or [0])
+        data = _tensor(item["input"], f"{what}['input']")
+    else:
+        taps, data = [0], _tensor(item, what)
+    if data.dim() == 0:
+        raise ScanError(f"{what} is a scalar; a sequence needs a leading time axis.")
+    return data, sequence_taps(data.shape[0], taps)
+
+
+def _output(item: Any, i: int) -> _Output:
+    what = f"outputs_info[{i}]"
+    if item is None:
+        return _Output(i, None, None)
+    if isinstance(item, dict):
+        initial = item.get("initial")
+        taps = item.get("taps", [-1])
+        if initial is None:
+            if taps not in (None, [], [-1]):
+                raise ScanError(f"{what} has taps {taps} but no 'initial'; give the initial values.")
+            return _Output(i, None, None)
+        try:
+            plan = output_taps(taps)
+        except ValueError:
+            raise ScanError(
+                f"{what} has taps {list(taps)}; output taps must be negative "
+                "(-1 is the previous step, -2 the one before)."
+            ) from None
+        initial = _tensor(initial, f"{what}['initial']")
+        if list(plan.taps) == [-1]:  # one tap at t-1: initial is the state itself
+            return _Output(i, plan, (initial,))
+        if initial.dim() == 0 or initial.shape[0] < plan.window:
+            rows = 0 if initial.dim() == 0 else initial.shape[0]
+            raise ScanError(
+                f"{what}: the initial value has {rows} rows but the oldest tap is "
+                f"{-plan.window}; give at least {plan.window} rows (the last row is t-1)."
+            )
+        return _Output(i, plan, tuple(initial[j] for j in range(plan.window)))
+    initial = _tensor(item, what)
+    return _Output(i, output_taps([-1]), (initial,))
+
+
+def _count_steps(seqs: list, n_steps: Any) -> int:
+    if n_steps is not None:
+        n_steps = int(n_steps)
+        if n_steps < 0:
+            raise ScanError(f"n_steps must be 0 or more, got {n_steps}; use go_backwards=True to reverse.")
+    if not seqs:
+        if n_steps is None:
+            raise ScanError(
+                "scan has neither sequences nor n_steps: with no sequence to walk, say how "
+                "many steps to run with n_steps=..."
+            )
+        return n_steps
+    n = min(plan.n_full for _, plan in seqs)
+    return n if n_steps is None else min(n, n_steps)
+
+
+def _sequence_slices(seqs: list, n: int, backwards: bool) -> tuple | None:
+    if not seqs:
+        return None
+    xs = []
+    for data, plan in seqs:
+        for tap in range(len(plan.taps)):
+            lo, hi = plan.slice(tap, n, backwards)
+            part = data[lo:hi]
+            xs.append(torch.flip(part, [0]) if backwards else part)
+    return tuple(xs)
+
+
+def _slice_xs(xs: tuple | None, lo: int, hi: int) -> tuple | None:
+    return None if xs is None else tuple(x[lo:hi] for x in xs)
+
+
+class _Runner:
+    """Calls ``fn`` with Theano's argument order and checks what it returns."""
+
+    def __init__(self, fn, seqs, outs, recurrent, statics):
+        self.fn, self.outs, self.recurrent, self.statics = fn, outs, recurrent, statics
+        self.n_expected = len(outs) if outs else None
+        self.shapes: list | None = None  # per output, fixed by the first step
+        self.arg_names = self._arg_names(seqs)
+        self.checked_call = False
+        self.cond: Any = None  # the until condition of the latest step, if any
+        self.steps = 0
+
+    def _arg_names(self, seqs) -> list[str]:
+        names = []
+        for i, (_, plan) in enumerate(seqs):
+            names += [f"sequences[{i}][t{k:+d}]" if k else f"sequences[{i}][t]" for k in plan.taps]
+        for o in self.recurrent:
+            names += [f"outputs_info[{o.index}][t{k:+d}]" for k in o.plan.taps]
+        names += [f"non_sequences[{i}]" for i in range(len(self.statics))]
+        return names
+
+    def __call__(self, init, xs, n):
+        self.steps = 0
+        _, ys = _primitive(self.step, init, xs, length=None if xs is not None else n,
+                           stop=self.stop)
+        return ys
+
+    def truncated(self, init, xs, n, k):
+        """Run the first ``n - k`` steps without a graph, then the last ``k`` with one.
+
+        With ``until`` the number of steps is known only after running, so a first pass
+        without a graph (and with the random state restored afterwards) counts them.
+        """
+        if self._returns_until(init, xs):
+            with torch.no_grad(), torch.random.fork_rng(devices=_cuda_devices(init, xs)):
+                self(init, xs, n)
+            n = self.steps
+            if n <= k:
+                return self(init, _slice_xs(xs, 0, n), n)
+        self.steps = 0
+        with torch.no_grad():
+            carry, early = _primitive(self.step, init, _slice_xs(xs, 0, n - k),
+                                      length=None if xs is not None else n - k)
+        _, late = _primitive(self.step, carry, _slice_xs(xs, n - k, n),
+                             length=None if xs is not None else k, stop=self.stop)
+        if early is None:
+            return late
+        return tuple(torch.cat([a, b]) for a, b in zip(early, late))
+
+    def _returns_until(self, init, xs) -> bool:
+        """Call fn once (no graph, random state restored) to see whether it uses until."""
+        with torch.no_grad(), torch.random.fork_rng(devices=_cuda_devices(init, xs)):
+            self.step(init, None if xs is None else tuple(x[0] for x in xs))
+        return self.cond is not None
+
+    def stop(self, carry, y) -> bool:
+        cond = self.cond
+        if cond is None:
+            return False
+        return bool(cond.item() if isinstance(cond, torch.Tensor) else cond)
+
+    def step(self, carry, x):
+        self.steps += 1
+        args = list(x) if x is not None else []
+        for window, o in zip(carry, self.recurrent):
+            args.extend(window[p] for p in o.plan.positions)
+        args.extend(self.statics)
+        if not self.checked_call:
+            self._check_call(args)
+        outs = self._split(self.fn(*args))
+        new_carry = tuple(window[1:] + (outs[o.index],) for window, o in zip(carry, self.recurrent))
+        return new_carry, tuple(outs)
+
+    def _check_call(self, args):
+        self.checked_call = True
+        try:
+            inspect.signature(self.fn).bind(*args)
+        except TypeError:
+            order = ", ".join(self.arg_names) or "(nothing)"
+            raise ScanError(
+                f"fn cannot take the {len(args)} arguments scan passes it. fn receives, in "
+                f"order: {order}. Revise fn's parameters to match."
+            ) from None
+        except ValueError:  # builtins without a signature: let the call speak
+            pass
+
+    def _split(self, result):
+        self.cond = None
+        if isinstance(result, until):
+            result = [result]
+        elif isinstance(result, dict):
+            raise ScanError(
+                "fn returned a dict of updates; shared-variable updates are not supported. "
+                "Make the updated value a recurrent output (give it an initial value in "
+                "outputs_info and return its new value)."
+            )
+        elif not isinstance(result, (list, tuple)):
+            result = [result]
+        result = list(result)
+        if result and isinstance(result[-1], until):
+            self.cond = result.pop().condition
+        outs = [r if isinstance(r, torch.Tensor) else _tensor(r, "fn's result") for r in result]
+        if self.n_expected is None:
+            self.n_expected = len(outs)
+        if len(outs) != self.n_expected:
+            raise ScanError(
+                f"fn returned {len(outs)} output(s) but outputs_info describes "
+                f"{self.n_expected}. Return one value per entry of outputs_info (use None in "
+                "outputs_info for outputs that are not fed back)."
+            )
+        self._check_shapes(outs)
+        return outs
+
+    def _check_shapes(self, outs):
+        if self.shapes is None:
+            self.shapes = [(tuple(o.shape), o.dtype) for o in outs]
+            for o in self.recurrent:
+                state, new = o.window[-1], outs[o.index]
+                if tuple(new.shape) != tuple(state.shape):
+                    raise ScanError(
+                        f"output {o.index} returned shape {tuple(new.shape)} but its initial "
+                        f"value has shape {tuple(state.shape)}; each step must keep the shape "
+                        "of the state. Check the initial value in outputs_info."
+                    )
+                if new.dtype != state.dtype:
+                    raise ScanError(
+                        f"output {o.index} returned dtype {new.dtype} but its initial value is "
+                        f"{state.dtype}; make them agree (create the initial value with "
+                        f"dtype={new.dtype}, or cast the result)."
+                    )
+            return
+        for i, (o, (shape, dtype)) in enumerate(zip(outs, self.shapes)):
+            if tuple(o.shape) != shape or o.dtype != dtype:
+                raise ScanError(
+                    f"output {i} changed from shape {shape} ({dtype}) at the first step to "
+                    f"{tuple(o.shape)} ({o.dtype}); every step must return the same shape."
+                )
+
+    def finish(self, ys, n):
+        if ys is None:  # zero steps
+            result = []
+            for o in self.outs:
+                like = o.window[-1] if o.window is not None else torch.empty(0)
+                result.append(like.new_empty((0, *like.shape)) if o.window is not None else like)
+        else:
+            result = list(ys)
+        if len(result) == 1:
+            return result[0]
+        return result
+
+
+def _cuda_devices(*trees) -> list[int]:
+    devices = set()
+
+    def visit(t):
+        if isinstance(t, torch.Tensor):
+            if t.is_cuda:
+                devices.add(t.device.index or 0)
+        elif isinstance(t, (list, tuple)):
+            for v in t:
+                visit(v)
+
+    for tree in trees:
+        visit(tree)
+    return sorted(devices)

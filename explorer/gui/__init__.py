@@ -1,0 +1,1 @@
+"""The PySide6 + pyqtgraph views. Imported only when a window is asked for."""

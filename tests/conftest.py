@@ -1,0 +1,29 @@
+"""Shared test setup: Qt offscreen, one torch thread, and no thread may outlive its test."""
+
+import os
+import threading
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+def pytest_configure(config):
+    try:
+        import torch
+
+        torch.set_num_threads(1)  # small models: one thread is fastest on these machines
+    except ImportError:  # pragma: no cover - torch is a hard dependency
+        pass
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads():
+    """Fail loudly when a test leaves a Python thread running."""
+    before = set(threading.enumerate())
+    yield
+    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
+    for t in leaked:
+        t.join(timeout=2.0)
+    leaked = [t for t in leaked if t.is_alive()]
+    assert not leaked, f"threads outlived the test: {[t.name for t in leaked]}"

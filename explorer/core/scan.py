@@ -54,23 +54,13 @@ def scan(
         ``(final_carry, ys)`` with every leaf of ``ys`` stacked over the steps taken.
     """
     n = _length(xs, length)
-    x_leaves = leaves(xs) if xs is not None else []
-    single = xs is not None and isinstance(xs, torch.Tensor)
-    slices = [leaf.unbind(0) for leaf in x_leaves]  # views, one per step
-    carry_struct = structure(init)
-    carry_shapes = _shapes(init)
+    x_at = _indexer(xs)
+    check = _carry_checker(init)
 
     carry, ys = init, []
     order = range(n - 1, -1, -1) if reverse else range(n)
     for t in order:
-        if xs is None:
-            x = None
-        elif single:
-            x = slices[0][t]
-        else:
-            it = iter([s[t] for s in slices])
-            x = tree_map(lambda _: next(it), xs)
-        result = step(carry, x)
+        result = step(carry, x_at(t))
         if not isinstance(result, tuple) or len(result) != 2:
             raise ScanError(
                 "step must return a pair (carry, y); it returned "
@@ -78,7 +68,7 @@ def scan(
                 "`return carry, y` (y may be None)."
             )
         carry, y = result
-        _check_carry(carry, carry_struct, carry_shapes, init, t)
+        check(carry, t)
         ys.append(y)
         if stop is not None and stop(carry, y):
             break
@@ -111,11 +101,64 @@ def _length(xs: Any, length: int | None) -> int:
     return n
 
 
-def _shapes(tree: Any) -> list:
-    return [tuple(leaf.shape) if isinstance(leaf, torch.Tensor) else None for leaf in leaves(tree)]
+def _indexer(xs: Any) -> Callable[[int], Any]:
+    """``t -> xs[t]`` for every leaf, with fast paths for a tensor and a flat tuple."""
+    if xs is None:
+        return lambda t: None
+    if isinstance(xs, torch.Tensor):
+        rows = xs.unbind(0)  # views, one per step
+        return rows.__getitem__
+    if isinstance(xs, tuple) and all(isinstance(leaf, torch.Tensor) for leaf in xs):
+        columns = [leaf.unbind(0) for leaf in xs]
+        rows = list(zip(*columns))
+        return rows.__getitem__
+    columns = [leaf.unbind(0) for leaf in leaves(xs)]
+
+    def at(t: int) -> Any:
+        it = iter([c[t] for c in columns])
+        return tree_map(lambda _: next(it), xs)
+
+    return at
 
 
-def _check_carry(carry: Any, struct: Any, shapes: list, init: Any, t: int) -> None:
+def _carry_checker(init: Any) -> Callable[[Any, int], None]:
+    """A per-step check that the carry keeps its structure and shapes: cheap when it
+    does, a message naming the offending leaf when it does not."""
+    struct = structure(init)
+    shapes = [leaf.shape if isinstance(leaf, torch.Tensor) else None for leaf in leaves(init)]
+    if isinstance(init, torch.Tensor):
+        shape = init.shape
+
+        def check_tensor(carry: Any, t: int) -> None:
+            if not isinstance(carry, torch.Tensor) or carry.shape != shape:
+                _explain_carry(carry, struct, shapes, init, t)
+
+        return check_tensor
+
+    if isinstance(init, tuple) and all(isinstance(leaf, torch.Tensor) for leaf in init):
+        n = len(init)
+
+        def check_flat(carry: Any, t: int) -> None:
+            if type(carry) is not tuple or len(carry) != n:
+                _explain_carry(carry, struct, shapes, init, t)
+            for old, leaf in zip(shapes, carry):
+                if leaf.shape != old:
+                    _explain_carry(carry, struct, shapes, init, t)
+
+        return check_flat
+
+    def check(carry: Any, t: int) -> None:
+        new = leaves(carry)
+        if len(new) != len(shapes) or any(
+            old is not None and (not isinstance(leaf, torch.Tensor) or leaf.shape != old)
+            for old, leaf in zip(shapes, new)
+        ):
+            _explain_carry(carry, struct, shapes, init, t)
+
+    return check
+
+
+def _explain_carry(carry: Any, struct: Any, shapes: list, init: Any, t: int) -> None:
     if structure(carry) != struct:
         raise ScanError(
             f"at step {t} the step returned a carry shaped like {structure(carry)} but the "
@@ -124,10 +167,10 @@ def _check_carry(carry: Any, struct: Any, shapes: list, init: Any, t: int) -> No
         )
     for path, old, leaf in zip(paths(init), shapes, leaves(carry)):
         new = tuple(leaf.shape) if isinstance(leaf, torch.Tensor) else None
-        if old is not None and new != old:
+        if old is not None and new != tuple(old):
             raise ScanError(
                 f"at step {t} carry{path if path != '(root)' else ''} changed shape from "
-                f"{old} to {new}. Each step must keep the shape of the carry."
+                f"{tuple(old)} to {new}. Each step must keep the shape of the carry."
             )
 
 

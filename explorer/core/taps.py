@@ -25,7 +25,8 @@ __all__ = ["SequenceTaps", "OutputTaps", "sequence_taps", "output_taps"]
 class SequenceTaps:
     taps: tuple[int, ...]
     length: int  # L, rows of the input
-    n_full: int  # steps this sequence allows: L - (M - m), never below 0
+    n_full: int  # steps this sequence allows: L - (M - m); negative when L is too short
+    span: int  # rows one step reads: M - m + 1
     starts: tuple[int, ...]  # per tap: index read at forward step 0, i.e. k - m
 
     def index(self, tap: int, step: int, backwards: bool = False) -> int:
@@ -55,8 +56,8 @@ def sequence_taps(length: int, taps: list[int] | tuple[int, ...]) -> SequenceTap
     if not taps:
         raise ValueError("a sequence needs at least one tap")
     m, big_m = min(min(taps), 0), max(max(taps), 0)
-    n_full = max(length - (big_m - m), 0)
-    return SequenceTaps(taps, length, n_full, tuple(k - m for k in taps))
+    n_full = length - (big_m - m)
+    return SequenceTaps(taps, length, n_full, big_m - m + 1, tuple(k - m for k in taps))
 
 
 def output_taps(taps: list[int] | tuple[int, ...]) -> OutputTaps:

@@ -87,7 +87,7 @@ def scan(
 
     xs = _sequence_slices(seqs, n, go_backwards)
     recurrent = [o for o in outs if o.plan is not None]
-    init = tuple(o.window for o in recurrent)
+    init = tuple(v for o in recurrent for v in o.window)  # windows end to end, oldest first
     run = _Runner(fn, seqs, outs, recurrent, statics)
 
     k = int(truncate_gradient)
@@ -126,7 +126,13 @@ def _sequence(item: Any, i: int) -> tuple[torch.Tensor, SequenceTaps]:
         taps, data = [0], _tensor(item, what)
     if data.dim() == 0:
         raise ScanError(f"{what} is a scalar; a sequence needs a leading time axis.")
-    return data, sequence_taps(data.shape[0], taps)
+    plan = sequence_taps(data.shape[0], taps)
+    if plan.n_full < 0:
+        raise ScanError(
+            f"{what} has {plan.length} rows but its taps {list(plan.taps)} read {plan.span} "
+            f"rows per step; give it at least {plan.span} rows for one step (or fewer taps)."
+        )
+    return data, plan
 
 
 def _output(item: Any, i: int) -> _Output:
@@ -184,8 +190,14 @@ def _sequence_slices(seqs: list, n: int, backwards: bool) -> tuple | None:
     for data, plan in seqs:
         for tap in range(len(plan.taps)):
             lo, hi = plan.slice(tap, n, backwards)
-            part = data[lo:hi]
-            xs.append(torch.flip(part, [0]) if backwards else part)
+            if backwards:
+                xs.append(torch.flip(data[lo:hi], [0]))
+            elif (lo, hi) == (0, data.shape[0]):
+                xs.append(data)
+            else:
+                # a copy, not a view: ops on rows of a sliced view cost several
+                # microseconds more each (autograd view tracking), per step
+                xs.append(data[lo:hi].clone())
     return tuple(xs)
 
 
@@ -198,11 +210,18 @@ class _Runner:
 
     def __init__(self, fn, seqs, outs, recurrent, statics):
         self.fn, self.outs, self.recurrent, self.statics = fn, outs, recurrent, statics
+        # The carry is every window laid end to end: output o's window starts at starts[o].
+        starts = [sum(r.plan.window for r in recurrent[:j]) for j in range(len(recurrent))]
+        self.reads = [start + p for start, o in zip(starts, recurrent) for p in o.plan.positions]
+        self.shift = [(start + 1, start + o.plan.window, o.index) for start, o in zip(starts, recurrent)]
         self.n_expected = len(outs) if outs else None
         self.shapes: list | None = None  # per output, fixed by the first step
         self.arg_names = self._arg_names(seqs)
         self.checked_call = False
         self.cond: Any = None  # the until condition of the latest step, if any
+        # dtype/device for the outputs of a zero-step scan
+        self.like = next((v for v in [*(d for d, _ in seqs), *(o.window[-1] for o in recurrent), *statics]
+                          if isinstance(v, torch.Tensor)), None)
         self.steps = 0
 
     def _arg_names(self, seqs) -> list[str]:
@@ -256,14 +275,15 @@ class _Runner:
 
     def step(self, carry, x):
         self.steps += 1
-        args = list(x) if x is not None else []
-        for window, o in zip(carry, self.recurrent):
-            args.extend(window[p] for p in o.plan.positions)
-        args.extend(self.statics)
+        args = [*x] if x is not None else []
+        args += [carry[i] for i in self.reads]
+        args += self.statics
         if not self.checked_call:
             self._check_call(args)
         outs = self._split(self.fn(*args))
-        new_carry = tuple(window[1:] + (outs[o.index],) for window, o in zip(carry, self.recurrent))
+        new_carry = ()
+        for lo, hi, i in self.shift:  # drop each window's oldest value, append the new one
+            new_carry += carry[lo:hi] + (outs[i],)
         return new_carry, tuple(outs)
 
     def _check_call(self, args):
@@ -281,6 +301,10 @@ class _Runner:
 
     def _split(self, result):
         self.cond = None
+        if isinstance(result, torch.Tensor) and self.shapes is not None and len(self.shapes) == 1:
+            if result.shape != self.shapes[0][0] or result.dtype != self.shapes[0][1]:
+                self._check_shapes([result])
+            return [result]
         if isinstance(result, until):
             result = [result]
         elif isinstance(result, dict):
@@ -308,9 +332,9 @@ class _Runner:
 
     def _check_shapes(self, outs):
         if self.shapes is None:
-            self.shapes = [(tuple(o.shape), o.dtype) for o in outs]
+            self.shapes = [(o.shape, o.dtype) for o in outs]
             for o in self.recurrent:
-                state, new = o.window[-1], outs[o.index]
+                state, new = o.window[-1], outs[o.index]  # the first carry's newest value
                 if tuple(new.shape) != tuple(state.shape):
                     raise ScanError(
                         f"output {o.index} returned shape {tuple(new.shape)} but its initial "
@@ -325,18 +349,22 @@ class _Runner:
                     )
             return
         for i, (o, (shape, dtype)) in enumerate(zip(outs, self.shapes)):
-            if tuple(o.shape) != shape or o.dtype != dtype:
+            if o.shape != shape or o.dtype != dtype:
                 raise ScanError(
-                    f"output {i} changed from shape {shape} ({dtype}) at the first step to "
+                    f"output {i} changed from shape {tuple(shape)} ({dtype}) at the first step to "
                     f"{tuple(o.shape)} ({o.dtype}); every step must return the same shape."
                 )
 
     def finish(self, ys, n):
-        if ys is None:  # zero steps
+        if ys is None:  # zero steps: recurrent outputs keep their state's shape
             result = []
             for o in self.outs:
-                like = o.window[-1] if o.window is not None else torch.empty(0)
-                result.append(like.new_empty((0, *like.shape)) if o.window is not None else like)
+                if o.window is not None:
+                    result.append(o.window[-1].new_empty((0, *o.window[-1].shape)))
+                elif self.like is not None:
+                    result.append(self.like.new_empty((0,)))
+                else:
+                    result.append(torch.empty(0))
         else:
             result = list(ys)
         if len(result) == 1:

@@ -1,0 +1,98 @@
+"""A compiled expression, and the two ways to make one: ``compile_expression`` and ``evaluate``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import torch
+
+from .compile import build
+from .context import EvalContext
+from .parse import parse
+from .table import FUNCTIONS
+from .values import Tensor, to_tensor
+
+__all__ = ["Expression", "compile_expression", "evaluate"]
+
+_EMPTY: Mapping[str, Any] = {}
+
+
+class Expression:
+    """A checked, compiled expression; call it with values for its names.
+
+    Attributes:
+        text: the text it was compiled from.
+        names: the variable names it reads.
+        functions: the table functions it calls.
+    """
+
+    __slots__ = ("text", "names", "functions", "_run")
+
+    def __init__(self, text: str, run, names: frozenset[str], functions: frozenset[str]):
+        self.text = text
+        self.names = names
+        self.functions = functions
+        self._run = run
+
+    @property
+    def is_random(self) -> bool:
+        """True when it draws random numbers (a seeded ``ctx.generator`` reproduces them)."""
+        return any(FUNCTIONS[name].random for name in self.functions)
+
+    def __call__(self, env: Mapping[str, Any] | None = None, ctx: EvalContext | None = None) -> Tensor:
+        """Evaluate with ``env`` (name -> tensor or number); always returns a tensor.
+
+        Raises:
+            ExpressionError: a name has no value, or an operation fails on the values
+                given (the message names the sub-expression and the shapes).
+        """
+        if ctx is None:
+            ctx = _default_context()
+        value = self._run(_EMPTY if env is None else env, ctx)
+        return value if isinstance(value, Tensor) else to_tensor(value, ctx)
+
+    def __repr__(self) -> str:
+        return f"Expression({self.text!r})"
+
+
+_DEFAULTS: dict[torch.dtype, EvalContext] = {}
+
+
+def _default_context() -> EvalContext:
+    # Made once per default dtype: building a dataclass on every step costs more than the math.
+    dtype = torch.get_default_dtype()
+    ctx = _DEFAULTS.get(dtype)
+    if ctx is None:
+        ctx = _DEFAULTS[dtype] = EvalContext(dtype=dtype)
+    return ctx
+
+
+def compile_expression(
+    text: str,
+    names: Iterable[str] | None = None,
+    *,
+    unknown_name_hint: Callable[[str], str | None] | None = None,
+) -> Expression:
+    """Parse and check ``text`` once; the result is called once per step.
+
+    Args:
+        text: the expression, e.g. ``"tanh(x_tm1 @ W + y @ U + b)"``.
+        names: the variable names it may read; None allows any (checked when evaluated).
+        unknown_name_hint: ``hint(name) -> str | None``, advice added to the "unknown
+            name" error (e.g. "x has taps [-1]; write x_tm1").
+
+    Raises:
+        ExpressionError: the text is not a valid expression (with the column at fault).
+    """
+    if isinstance(names, str):
+        raise TypeError(f"names must be a collection of names, not the string {names!r}")
+    tree, source = parse(text)
+    allowed = None if names is None else frozenset(names)
+    run, read, called = build(tree, source, allowed, unknown_name_hint)
+    return Expression(text, run, read, called)
+
+
+def evaluate(text: str, /, **values: Any) -> Tensor:
+    """Compile ``text`` and evaluate it once with ``values``: ``evaluate("x @ W", x=x, W=W)``."""
+    return compile_expression(text)(values)

@@ -1,0 +1,18 @@
+"""ScanSpec: a scan program as JSON-serialisable text fields (what the scan form edits).
+
+    spec = ScanSpec.from_dict(load_preset("scan", "fibonacci"))
+    problems = check(spec)            # every problem, each on its field
+    run = run_spec(spec)              # outputs by name + the result the source prints
+    signature(spec)                   # "fn(f[t-2], f[t-1])"
+"""
+
+from .model import NonSequenceSpec, OutputSpec, ScanSpec, SequenceSpec, StepVariable
+from .run import ScanRun, check, run_spec, to_jsonable
+from .signature import argument_labels, describe, signature, unroll
+from .validate import validate
+
+__all__ = [
+    "NonSequenceSpec", "OutputSpec", "ScanSpec", "SequenceSpec", "StepVariable",
+    "ScanRun", "check", "run_spec", "to_jsonable",
+    "argument_labels", "describe", "signature", "unroll", "validate",
+]

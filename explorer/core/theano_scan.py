@@ -218,6 +218,7 @@ class _Runner:
         self.shapes: list | None = None  # per output, fixed by the first step
         self.arg_names = self._arg_names(seqs)
         self.checked_call = False
+        self.fast = None  # the specialised step, once the first step has shown it applies
         self.cond: Any = None  # the until condition of the latest step, if any
         # dtype/device for the outputs of a zero-step scan
         self.like = next((v for v in [*(d for d, _ in seqs), *(o.window[-1] for o in recurrent), *statics]
@@ -235,9 +236,12 @@ class _Runner:
 
     def __call__(self, init, xs, n):
         self.steps = 0
-        _, ys = _primitive(self.step, init, xs, length=None if xs is not None else n,
+        _, ys = _primitive(self._dispatch, init, xs, length=None if xs is not None else n,
                            stop=self.stop)
         return ys
+
+    def _dispatch(self, carry, x):
+        return (self.fast or self.step)(carry, x)
 
     def truncated(self, init, xs, n, k):
         """Run the first ``n - k`` steps without a graph, then the last ``k`` with one.
@@ -253,9 +257,9 @@ class _Runner:
                 return self(init, _slice_xs(xs, 0, n), n)
         self.steps = 0
         with torch.no_grad():
-            carry, early = _primitive(self.step, init, _slice_xs(xs, 0, n - k),
+            carry, early = _primitive(self._dispatch, init, _slice_xs(xs, 0, n - k),
                                       length=None if xs is not None else n - k)
-        _, late = _primitive(self.step, carry, _slice_xs(xs, n - k, n),
+        _, late = _primitive(self._dispatch, carry, _slice_xs(xs, n - k, n),
                              length=None if xs is not None else k, stop=self.stop)
         if early is None:
             return late
@@ -274,17 +278,42 @@ class _Runner:
         return bool(cond.item() if isinstance(cond, torch.Tensor) else cond)
 
     def step(self, carry, x):
+        """The primitive's step: Theano's arguments in, checked outputs and windows out.
+
+        The first call checks everything; later calls take :meth:`_fast_step`, a closure
+        over locals (at batch 1 the per-step Python is a visible share of the time).
+        """
         self.steps += 1
         args = [*x] if x is not None else []
         args += [carry[i] for i in self.reads]
         args += self.statics
         if not self.checked_call:
             self._check_call(args)
-        outs = self._split(self.fn(*args))
+        result = self.fn(*args)
+        outs = self._split(result)
         new_carry = ()
         for lo, hi, i in self.shift:  # drop each window's oldest value, append the new one
             new_carry += carry[lo:hi] + (outs[i],)
+        if self.fast is None and type(result) is torch.Tensor and self.shift in ([], [(1, 1, 0)]):
+            self.fast = self._fast_step()
         return new_carry, tuple(outs)
+
+    def _fast_step(self):
+        """fn returns one tensor, fed back with tap -1 or not at all: the common case."""
+        fn, statics, (shape, dtype) = self.fn, self.statics, self.shapes[0]
+        fed_back = bool(self.shift)
+        runner = self
+
+        def step(carry, x):
+            runner.steps += 1
+            out = fn(*x, *carry, *statics) if x is not None else fn(*carry, *statics)
+            if type(out) is not torch.Tensor or out.shape != shape or out.dtype != dtype:
+                runner._split(out)  # the slow path explains (or takes until/lists)
+                raise ScanError("fn changed what it returns between steps; return the same "
+                                "kind of value (one tensor) at every step.")
+            return ((out,) if fed_back else ()), (out,)
+
+        return step
 
     def _check_call(self, args):
         self.checked_call = True

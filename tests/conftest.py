@@ -1,6 +1,7 @@
 """Shared test setup: Qt offscreen, one torch thread, and no thread may outlive its test."""
 
 import os
+import sys
 import threading
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -27,3 +28,16 @@ def no_leaked_threads():
         t.join(timeout=2.0)
     leaked = [t for t in leaked if t.is_alive()]
     assert not leaked, f"threads outlived the test: {[t.name for t in leaked]}"
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_qthreads():
+    """Fail loudly when a QThread started by the app outlives its test."""
+    yield
+    threads = sys.modules.get("explorer.gui.threads")
+    if threads is None:  # no GUI in this test: Qt was never imported
+        return
+    for t in threads.live_threads():
+        t.wait(2000)
+    leaked = threads.live_threads()
+    assert not leaked, f"{len(leaked)} QThread(s) outlived the test"

@@ -145,3 +145,14 @@ def test_float32_specs_and_gradients_flow():
                     dtype="float32")
     run = run_spec(spec)
     assert run.result.dtype == torch.float32 and run.result.tolist() == [1, 3, 6]
+
+
+def test_progress_reports_each_step_and_can_cancel():
+    from explorer.core.spec import Cancelled
+
+    spec = ScanSpec(outputs=(OutputSpec("v", "v + 1", initial="0.0"),), n_steps=50)
+    seen = []
+    run_spec(spec, progress=seen.append)
+    assert seen == list(range(1, 51))
+    with pytest.raises(Cancelled, match="after 10 steps"):
+        run_spec(spec, progress=lambda step: step >= 10)

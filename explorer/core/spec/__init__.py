@@ -7,12 +7,12 @@
 """
 
 from .model import NonSequenceSpec, OutputSpec, ScanSpec, SequenceSpec, StepVariable
-from .run import ScanRun, check, run_spec, to_jsonable
+from .run import Cancelled, ScanRun, check, run_spec, to_jsonable
 from .signature import argument_labels, describe, signature, unroll
 from .validate import validate
 
 __all__ = [
     "NonSequenceSpec", "OutputSpec", "ScanSpec", "SequenceSpec", "StepVariable",
-    "ScanRun", "check", "run_spec", "to_jsonable",
+    "Cancelled", "ScanRun", "check", "run_spec", "to_jsonable",
     "argument_labels", "describe", "signature", "unroll", "validate",
 ]

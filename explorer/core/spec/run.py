@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 
@@ -57,8 +58,17 @@ def check(spec: ScanSpec, device: str | torch.device | None = None) -> list[Fiel
     return []
 
 
-def run_spec(spec: ScanSpec, device: str | torch.device | None = None) -> ScanRun:
-    """Run ``spec``; raises :class:`ConfigError` listing the problems if it cannot."""
+class Cancelled(ExplorerError):
+    """Raised through a run when its ``progress`` callback asks to stop."""
+
+
+def run_spec(spec: ScanSpec, device: str | torch.device | None = None,
+             progress: Callable[[int], bool | None] | None = None) -> ScanRun:
+    """Run ``spec``; raises :class:`ConfigError` listing the problems if it cannot.
+
+    ``progress(step)`` is called after each step (from the thread running the scan);
+    returning True cancels the run with :class:`Cancelled`.
+    """
     problems = validate(spec)
     if problems:
         raise ConfigError(problems)
@@ -67,7 +77,7 @@ def run_spec(spec: ScanSpec, device: str | torch.device | None = None) -> ScanRu
         _dry_run(prepared)
         prepared = _prepare(spec, device)  # same seed: the real run draws what the dry run drew
     start = time.perf_counter()
-    stepper = _Stepper(prepared)
+    stepper = _Stepper(prepared, progress)
     outs = scan(stepper, sequences=_sequence_args(prepared), outputs_info=_outputs_info(prepared),
                 non_sequences=[prepared.values[n.name] for n in spec.non_sequences],
                 n_steps=spec.n_steps, go_backwards=spec.go_backwards)
@@ -160,9 +170,9 @@ def _outputs_info(p: _Prepared) -> list:
 class _Stepper:
     """The ``fn`` given to ``explorer.scan``: binds names, evaluates, checks shapes."""
 
-    def __init__(self, p: _Prepared):
+    def __init__(self, p: _Prepared, progress=None):
         spec = p.spec
-        self.p, self.step = p, 0
+        self.p, self.step, self.progress = p, 0, progress
         self.names = [a.name for a in step_args(spec)]
         self.aliases = aliases(spec)
         self.variables = [(v.name, f"step_variables[{i}].expression") for i, v in enumerate(spec.step_variables)]
@@ -178,6 +188,8 @@ class _Stepper:
             env[name] = self._eval(path, env)
         outs = [self._output(i, o, path, env) for i, o, path in self.outputs]
         self.step += 1
+        if self.progress is not None and self.progress(self.step):
+            raise Cancelled(f"cancelled after {self.step} steps")
         if self.until is None:
             return outs
         after = {**env, **{o.name: v for (_, o, _), v in zip(self.outputs, outs)}}
@@ -255,4 +267,4 @@ def to_jsonable(value):
     return value
 
 
-__all__ = ["ScanRun", "check", "run_spec", "to_jsonable", "ExplorerError"]
+__all__ = ["Cancelled", "ScanRun", "check", "run_spec", "to_jsonable"]

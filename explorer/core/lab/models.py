@@ -1,0 +1,135 @@
+"""The recurrent model: stacked cells and a linear readout, runnable three ways on the same
+parameters (``model.rnn`` is the fused torch module; the other paths read its weights):
+
+- ``scan``:   each layer is ``scan(step, state_0, xp)`` on the core primitive; every per-step
+              state is available (probe plots, gradient flow via ``watch=True``).
+- ``fused``:  ``nn.RNN`` / ``nn.GRU`` / ``nn.LSTM`` (cuDNN on a GPU).
+- ``manual``: vanilla / ReLU with hand-written BPTT (:mod:`.bptt`), fastest at batch 1 on a CPU.
+
+States are a tuple over layers of ``h`` (B, H), or ``(h, c)`` for the LSTM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..scan import scan
+from .bptt import ManualRNNLayer
+from .cells import CELLS, Cell, init_weights
+from .config import ModelConfig
+
+
+@dataclass
+class ModelOutput:
+    outputs: torch.Tensor  # (T, B, O) readout values or logits
+    states: torch.Tensor  # (T, B, H) top layer's h_t
+    final: tuple  # per layer, the state after the last step (carried by truncated BPTT)
+    layer_states: list | None = None  # scan: per layer (T, B, H)
+    watched: list | None = None  # watch=True: per layer, the T per-step h_t tensors (grads retained)
+
+
+class RNNModel(nn.Module):
+    def __init__(self, config: ModelConfig, input_size: int, output_size: int, loss: str = "mse"):
+        super().__init__()
+        self.config, self.loss_kind = config, loss
+        self.cell: Cell = CELLS[config.cell]
+        self.rnn = self.cell.fused(input_size, config.hidden_size, config.layers)  # parameters + fused path
+        self.readout = nn.Linear(config.hidden_size, output_size)  # (H,) -> (O,) at every step
+
+    def layer_weights(self, k: int) -> tuple[torch.Tensor, ...]:
+        r = self.rnn
+        return (getattr(r, f"weight_ih_l{k}"), getattr(r, f"weight_hh_l{k}"),
+                getattr(r, f"bias_ih_l{k}"), getattr(r, f"bias_hh_l{k}"))
+
+    def zero_state(self, batch: int) -> tuple:
+        like = self.rnn.weight_hh_l0
+        return tuple(self.cell.zero_state(batch, self.config.hidden_size, like) for _ in range(self.config.layers))
+
+    def forward(self, inputs: torch.Tensor, state: tuple | None = None, *, backend: str = "fused",
+                watch: bool = False) -> ModelOutput:
+        """``inputs`` (T, B, I) -> :class:`ModelOutput`; ``state`` None = zeros."""
+        if watch and backend != "scan":
+            raise ValueError("watch=True (gradient flow) needs the scan backend")
+        top, final, layer_states, watched = RUNNERS[backend](self, inputs, state, watch)
+        return ModelOutput(self.readout(top), top, final, layer_states, watched)  # readout: (T, B, O)
+
+
+def _run_scan(model: RNNModel, x: torch.Tensor, state: tuple | None, watch: bool):
+    cell, B = model.cell, x.shape[1]
+    state = state if state is not None else model.zero_state(B)
+    inp, finals, layer_states, watched = x, [], [], [] if watch else None
+    for k in range(model.config.layers):
+        w_ih, w_hh, b_ih, b_hh = model.layer_weights(k)
+        xp = cell.project(inp, w_ih, b_ih, b_hh)  # (T, B, G*H)
+        w_t, kept = w_hh.t(), [] if watch else None  # (H, G*H)
+
+        def step(carry, xp_t, w_t=w_t, b_hh=b_hh, kept=kept):
+            new = cell.step(carry, xp_t, w_t, b_hh)  # (B, H) or ((B, H), (B, H))
+            if kept is not None:
+                cell.top(new).retain_grad()  # dL/dh_t lands here: paths via readout and later steps
+                kept.append(cell.top(new))
+            return new, cell.top(new)
+
+        final, hs = scan(step, state[k], xp)  # hs (T, B, H)
+        finals.append(final)
+        layer_states.append(hs)
+        if watch:
+            watched.append(kept)
+        inp = hs
+    return inp, tuple(finals), layer_states, watched
+
+
+def _run_fused(model: RNNModel, x: torch.Tensor, state: tuple | None, watch: bool):
+    if state is None:
+        hx = None
+    elif model.cell.two_states:
+        hx = (torch.stack([s[0] for s in state]), torch.stack([s[1] for s in state]))  # (L, B, H) x2
+    else:
+        hx = torch.stack(state)  # (L, B, H)
+    out, h_n = model.rnn(x, hx)  # (T, B, H), (L, B, H) or a pair
+    final = tuple(zip(h_n[0].unbind(0), h_n[1].unbind(0))) if model.cell.two_states else tuple(h_n.unbind(0))
+    return out, final, None, None
+
+
+def _run_manual(model: RNNModel, x: torch.Tensor, state: tuple | None, watch: bool):
+    state = state if state is not None else model.zero_state(x.shape[1])
+    relu, inp, finals = model.cell.name == "relu", x, []
+    for k in range(model.config.layers):
+        inp = ManualRNNLayer.apply(inp, state[k], *model.layer_weights(k), relu)  # (T, B, H)
+        finals.append(inp[-1])
+    return inp, tuple(finals), None, None
+
+
+RUNNERS = {"scan": _run_scan, "fused": _run_fused, "manual": _run_manual}
+
+
+def resolve_backend(config: ModelConfig, device: torch.device) -> str:
+    """The backend for ordinary steps: ``auto`` = fused on a GPU (cuDNN), on a CPU the manual
+    path where the cell has one, else fused."""
+    if config.backend != "auto":
+        return config.backend
+    if device.type == "cpu" and config.cell in ("vanilla", "relu"):
+        return "manual"
+    return "fused"
+
+
+def build_model(config: ModelConfig, input_size: int, output_size: int, loss: str = "mse",
+                seed: int = 0) -> RNNModel:
+    """A model with seeded initial weights (on the CPU; move it with ``.to(device)``)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)  # torch's default init draws from the global generator
+        model = RNNModel(config, input_size, output_size, loss)
+        gen = torch.Generator().manual_seed(seed)
+        init_weights(model.rnn, model.readout, model.cell, config.init_scale, gen)
+    return model
+
+
+def detach_state(state: Any) -> Any:
+    """The carried state without its graph: truncated BPTT stops gradients at window edges."""
+    if isinstance(state, tuple):
+        return tuple(detach_state(s) for s in state)
+    return state.detach()

@@ -1,0 +1,153 @@
+"""Files: configs as JSON, checkpoints as safetensors (or ``.pt`` read back with
+``torch.load(weights_only=True)``, never an arbitrary pickle), metrics as CSV.
+
+A checkpoint is ``tensors`` (name -> tensor) plus ``meta`` (JSON-safe dict). Files that are
+not Scan Explorer checkpoints (corrupt, foreign, a config) raise :class:`CheckpointError`
+saying what the file is and what was expected.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import pickle
+import warnings
+from pathlib import Path
+
+import torch
+
+from ..errors import ConfigError, ExplorerError
+from ..presets import read_json
+from .config import ExperimentConfig
+
+FORMAT = "scan-explorer-checkpoint/1"
+CHECKPOINT_SUFFIXES = (".safetensors", ".pt")
+
+
+class CheckpointError(ExplorerError):
+    """A file that cannot be read as a Scan Explorer checkpoint."""
+
+
+# -- configs -------------------------------------------------------------------------------
+def save_config(path: str | Path, config: ExperimentConfig) -> None:
+    Path(path).write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    """An experiment config (or a preset file) from JSON; ConfigError names every bad field."""
+    return ExperimentConfig.from_dict(read_json(path))
+
+
+# -- checkpoints ---------------------------------------------------------------------------
+def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], meta: dict) -> None:
+    """Write ``tensors`` and ``meta``; the suffix picks the format (.safetensors or .pt)."""
+    path = Path(path)
+    cpu = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in tensors.items()}
+    header = {"format": FORMAT, "meta": json.dumps(meta)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    if path.suffix == ".pt":
+        torch.save({**header, "tensors": cpu}, tmp)
+    else:
+        from safetensors.torch import save_file
+
+        save_file(cpu, str(tmp), metadata=header)
+    tmp.replace(path)  # never leave a half-written checkpoint under the real name
+
+
+def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """(tensors on the CPU, meta); CheckpointError for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head[:1] == b"{" or path.suffix == ".json":
+        raise CheckpointError(f"{path} looks like a JSON file (a config?), not a checkpoint; "
+                              "pass a .safetensors or .pt checkpoint written by Scan Explorer")
+    if head[:2] == b"PK" or path.suffix == ".pt":  # torch.save's zip format
+        return _load_pt(path)
+    return _load_safetensors(path)
+
+
+def _load_pt(path: Path) -> tuple[dict, dict]:
+    try:
+        with warnings.catch_warnings():  # torch warns about foreign pickle protocols; we explain instead
+            warnings.simplefilter("ignore")
+            data = torch.load(path, map_location="cpu", weights_only=True)  # refuses code in pickles
+    except pickle.UnpicklingError:
+        raise CheckpointError(f"{path} is not a Scan Explorer checkpoint: it holds Python objects other than "
+                              "tensors, and torch.load(weights_only=True) refused to unpickle them (code in a "
+                              "checkpoint is never run)") from None
+    except Exception as exc:  # noqa: BLE001 - a damaged zip or pickle raises many kinds; all mean "unreadable"
+        raise CheckpointError(f"{path} is corrupt or not a torch file ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is a torch file but not a Scan Explorer checkpoint (no "
+                              f"'format': '{FORMAT}' entry)")
+    return dict(data["tensors"]), _meta(path, data.get("meta"))
+
+
+def _load_safetensors(path: Path) -> tuple[dict, dict]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            header = fh.metadata() or {}
+        tensors = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path} is corrupt or not a safetensors file ({exc})") from None
+    if header.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is a safetensors file but not a Scan Explorer checkpoint "
+                              f"(its metadata has no format '{FORMAT}')")
+    return tensors, _meta(path, header.get("meta"))
+
+
+def _meta(path: Path, text) -> dict:
+    try:
+        meta = json.loads(text)
+        config = ExperimentConfig.from_dict(meta["config"])
+    except (TypeError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"{path}: the checkpoint's metadata is damaged ({exc})") from None
+    except ConfigError as exc:
+        raise CheckpointError(f"{path}: the checkpoint's config is not valid here: {exc}") from None
+    meta["config"] = config
+    return meta
+
+
+# -- metrics -------------------------------------------------------------------------------
+METRIC_COLUMNS = ("step", "epoch", "loss", "loss_ema", "heldout_loss", "lr", "grad_norm",
+                  "grad_norm_clipped", "clipped_fraction", "steps_per_s", "elapsed_s")
+
+
+class MetricsWriter:
+    """Append full reports to a CSV file, one row each (blank where a value is absent)."""
+
+    def __init__(self, path: str | Path, append: bool = False):
+        self.path = Path(path)
+        fresh = not (append and self.path.is_file())
+        self._fh = open(self.path, "w" if fresh else "a", newline="", encoding="utf-8")
+        self._csv = csv.writer(self._fh)
+        if fresh:
+            self._csv.writerow(METRIC_COLUMNS)
+
+    def write(self, report) -> None:
+        if report.full:
+            self._csv.writerow(["" if getattr(report, c) is None else getattr(report, c) for c in METRIC_COLUMNS])
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def read_metrics(path: str | Path) -> dict[str, list[float]]:
+    """Columns of a metrics CSV as lists of floats (NaN where blank)."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return {c: [float(r[c]) if r.get(c) not in (None, "") else math.nan for r in rows] for c in METRIC_COLUMNS}

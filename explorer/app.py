@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--preset", metavar="NAME", help="open the window with this training preset")
     parser.add_argument("--scan-preset", metavar="NAME", help="open the window on this scan preset")
+    parser.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)  # for docs and checks
+    parser.add_argument("--screenshot-after", type=float, default=3.0, help=argparse.SUPPRESS)
+    parser.add_argument("--play", action="store_true", help="press Play once the window is up")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
         module.add_parser(sub)

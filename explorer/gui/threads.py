@@ -11,7 +11,7 @@ from __future__ import annotations
 import traceback
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 _LIVE: set[QThread] = set()
 
@@ -59,8 +59,10 @@ class BackgroundCall(QObject):
         self._thread.started.connect(self._job.run)
         self._job.done.connect(self._on_done)
         self._job.error.connect(self._on_error)
-        self._job.done.connect(self._thread.quit)
-        self._job.error.connect(self._thread.quit)
+        # quit() is thread-safe: call it directly from the worker. (A queued call would wait
+        # for the GUI thread, which may be the one waiting for this thread to end.)
+        self._job.done.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
+        self._job.error.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
 
     def start(self) -> None:
         track(self._thread)

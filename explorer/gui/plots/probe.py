@@ -7,7 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from ..run_data import RunData
-from .base import PALETTE, cache_axes, pen
+from .base import PALETTE, TimedPaint, cache_axes, pen
 
 
 def shown_columns(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -29,7 +29,7 @@ def shown_inputs(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
     return np.argmax(values, axis=1)[:, None].astype(float), ["symbol"]
 
 
-class ProbePlot(pg.GraphicsLayoutWidget):
+class ProbePlot(TimedPaint, pg.GraphicsLayoutWidget):
     def __init__(self, parent=None):
         super().__init__(parent=parent)
         self.setMinimumHeight(180)

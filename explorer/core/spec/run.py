@@ -138,6 +138,15 @@ def _prepare(spec: ScanSpec, device) -> _Prepared:
     return p
 
 
+def prepare_values(spec: ScanSpec, device=None) -> dict[str, torch.Tensor]:
+    """The spec's evaluated data (non-sequences, sequences, initial values) as a run sees
+    it: same seed, same scopes. Raises ConfigError listing the problems."""
+    problems = validate(spec)
+    if problems:
+        raise ConfigError(problems)
+    return _prepare(spec, device).values
+
+
 def _value(p: _Prepared, path: str, env: dict, problems: list) -> torch.Tensor | None:
     try:
         value = p.exprs[path](env, p.ctx)

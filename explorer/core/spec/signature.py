@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..taps import output_taps, sequence_taps
 from .model import ScanSpec
 from .names import step_args
+from .steps import sources, step_count
 
 
 def _index(from_end: bool, c: int) -> str:
@@ -72,32 +72,8 @@ class StepReads:
 def unroll(spec: ScanSpec, lengths: dict[str, int], n_show: int = 4) -> list[StepReads]:
     """For the first ``n_show`` steps, which row or earlier value feeds each argument.
 
-    ``lengths`` gives each sequence's number of rows (from its evaluated data).
+    ``lengths`` gives each sequence's number of rows (:func:`.steps.sequence_lengths`).
     """
-    plans = {s.name: sequence_taps(lengths[s.name], s.taps) for s in spec.sequences}
-    n = min((p.n_full for p in plans.values()), default=None)
-    if spec.n_steps is not None:
-        n = spec.n_steps if n is None else min(n, spec.n_steps)
-    rows = []
-    for step in range(max(0, min(n or 0, n_show))):
-        reads = []
-        for arg in step_args(spec):
-            if arg.kind == "sequence":
-                s = spec.sequences[arg.owner]
-                plan = plans[s.name]
-                i = plan.index(list(s.taps).index(arg.tap), step, spec.go_backwards)
-                row = plan.length - 1 - i if s.reversed else i
-                reads.append((arg.name, f"{s.name}[{row}]"))
-            elif arg.kind == "output":
-                o = spec.outputs[arg.owner]
-                at = step + arg.tap
-                if at >= 0:
-                    reads.append((arg.name, f"{o.name}[{at}] (from step {at})"))
-                elif tuple(o.taps) == (-1,):
-                    reads.append((arg.name, f"{o.name}'s initial value"))
-                else:
-                    reads.append((arg.name, f"{o.name}'s initial row {output_taps(o.taps).window + at}"))
-            else:
-                reads.append((arg.name, arg.name))
-        rows.append(StepReads(step, reads))
-    return rows
+    n = step_count(spec, lengths) or 0
+    return [StepReads(t, [(src.arg.name, src.label) for src in sources(spec, lengths, t)])
+            for t in range(min(n, n_show))]

@@ -82,3 +82,4 @@ class LabPage(QSplitter):
         """The qualitative testing panel, right of the plots."""
         self.addWidget(widget)
         self.setStretchFactor(self.count() - 1, 0)
+        self.setSizes([330, 900, 380])

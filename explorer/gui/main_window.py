@@ -21,6 +21,7 @@ from .log_view import LogView
 from .session import DONE, IDLE, PAUSED, RUNNING, TrainingSession
 from .settings import app_settings, int_value, restore_window, save_window, text_value
 from .status import StatusBar
+from .testing_panel import TestingPanel
 from .threads import BackgroundCall
 
 
@@ -34,6 +35,8 @@ class MainWindow(QMainWindow):
         self.log = LogView()
         self.lab = LabPage(self.session.data)
         self.forms, self.plots = self.lab.forms, self.lab.plots
+        self.testing = TestingPanel(self.session)
+        self.lab.add_side_panel(self.testing)
         self.scan = None  # the scan workbench, built once torch is imported
         self._scan_preset = scan_preset
         self.tabs = QTabWidget()
@@ -274,6 +277,7 @@ class MainWindow(QMainWindow):
         if not self.session.shutdown(timeout_ms=1000):
             self.log.add("the training thread did not stop within a second; waiting for it")
             self.session.shutdown(timeout_ms=10_000)
+        self.testing.shutdown()
         self.plots.timer.stop()
         self.status_timer.stop()
         super().closeEvent(event)

@@ -114,7 +114,7 @@ class LearningRatePlot(LivePlot):
 
     def __init__(self, parent=None):
         super().__init__("Learning rate", "lr", parent=parent)
-        self.lr = self.curve("lr", "lr", "#9467bd", width=1.5)
+        self.lr = self.curve("lr", None, "#9467bd", width=1.5)  # one curve: no legend over it
 
     def refresh(self, data: RunData) -> None:
         if self.needs(data.scalars.version):

@@ -1,0 +1,257 @@
+"""The qualitative testing panel: look at what the model does (source 000's
+``test_qualitatively``), on its training inputs and on ones it never saw.
+
+The panel works on a CPU copy of the weights taken between two training steps (when the
+run pauses or ends, and every few seconds while it trains), so testing never disturbs
+training. Computing is in :mod:`explorer.core.lab.qualitative`; this file lays out and draws.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+
+from .plots.base import pen
+from .plots.probe import shown_columns, shown_inputs
+from .session import DONE, PAUSED, RUNNING
+from .threads import BackgroundCall
+
+def _q():
+    """The core's qualitative module (it imports torch: loaded on first use, not with the window)."""
+    from explorer.core.lab import qualitative
+
+    return qualitative
+
+
+REFRESH_MS = 3000  # while training: a fresh weight snapshot this often (if auto is on)
+SHOWN_STEPS = 80  # a task with longer sequences (echo's 1,000-step rows) is shown in windows this long
+TYPED = {"cumsum": "1, 2, 2, 2, -1, 0.5, 3, -2, 1, 1", "echo": "1 0 0 1 1 0 1 0 0 0 1 1 0 1 0 0"}
+
+
+class ExamplePlot(pg.PlotWidget):
+    """One example: target (line), prediction (dots), input (thin, grey)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent=parent)
+        self.setFixedHeight(140)
+        item = self.getPlotItem()
+        item.showGrid(x=True, y=True, alpha=0.15)
+        item.getAxis("left").enableAutoSIPrefix(False)
+        self.inputs = self.plot(pen=pen("#a0a0a0", 1))
+        self.targets = self.plot(pen=pen("#303030", 1.8))
+        self.predictions = self.plot(pen=None, symbol="o", symbolSize=4, symbolBrush="#d62728", symbolPen=None)
+
+    def show_example(self, x: np.ndarray, y: np.ndarray, p: np.ndarray, mask: np.ndarray, title: str) -> None:
+        t = np.arange(len(x))
+        keep = np.where(mask > 0, 1.0, np.nan)
+        xs, _ = shown_inputs(x)
+        ys, _ = shown_columns(y)
+        ps, _ = shown_columns(p)
+        self.inputs.setData(t, xs[:, 0])
+        self.targets.setData(t, ys[:, 0] * keep)
+        self.predictions.setData(t, ps[:, 0] * keep)
+        self.getPlotItem().setTitle(f"<span style='font-size:8pt'>{title}</span>")
+
+
+class TestingPanel(QScrollArea):
+    message = Signal(str)
+
+    def __init__(self, session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.model = self.task = None
+        self.weights_step: int | None = None
+        self._measure: BackgroundCall | None = None
+        self.setWidgetResizable(True)
+        self.setMinimumWidth(330)
+        body = QWidget()
+        self.setWidget(body)
+        column = QVBoxLayout(body)
+
+        # weights
+        head = QHBoxLayout()
+        self.weights = QLabel("no trained model yet: press Play or Step")
+        self.weights.setWordWrap(True)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("Take the current weights from the training run")
+        self.auto = QCheckBox("auto")
+        self.auto.setChecked(True)
+        self.auto.setToolTip(f"Refresh the weights every {REFRESH_MS // 1000} s while training")
+        head.addWidget(self.weights, 1)
+        head.addWidget(self.auto)
+        head.addWidget(self.refresh_button)
+        column.addLayout(head)
+
+        # examples
+        box = QGroupBox("Examples")
+        form = QFormLayout(box)
+        self.family = QComboBox()
+        self.count = QSpinBox(minimum=1, maximum=8, value=4)
+        self.seed = QSpinBox(minimum=0, maximum=99_999, value=0)
+        self.draw_button = QPushButton("Draw new examples")
+        self.mean_error = QLabel("")
+        form.addRow("Inputs", self.family)
+        form.addRow("Examples", self.count)
+        form.addRow("Seed", self.seed)
+        form.addRow(self.draw_button)
+        form.addRow(self.mean_error)
+        self.example_plots = [ExamplePlot() for _ in range(self.count.maximum())]
+        for plot in self.example_plots:
+            form.addRow(plot)
+        column.addWidget(box)
+
+        # typed probe
+        box = QGroupBox("Your own input sequence")
+        form = QVBoxLayout(box)
+        self.typed = QLineEdit()
+        self.typed.setPlaceholderText("type values, e.g. 1, 2, 2, 2")
+        self.typed_error = QLabel("")
+        self.typed_error.setStyleSheet("color: #c02020;")
+        self.typed_plot = ExamplePlot()
+        form.addWidget(self.typed)
+        form.addWidget(self.typed_error)
+        form.addWidget(self.typed_plot)
+        column.addWidget(box)
+
+        # error against length
+        box = QGroupBox("Error against sequence length")
+        form = QVBoxLayout(box)
+        self.measure_button = QPushButton("Measure at 1x, 2x, 4x the training length")
+        self.length_plot = pg.PlotWidget()
+        self.length_plot.setMinimumHeight(150)
+        self.length_plot.getPlotItem().setLabel("bottom", "sequence length")
+        self.length_plot.getPlotItem().setLabel("left", "mean error")
+        self.length_plot.getPlotItem().showGrid(x=True, y=True, alpha=0.15)
+        self.length_curve = self.length_plot.plot(pen=pen("#1f77b4", 2), symbol="o", symbolBrush="#1f77b4")
+        self.length_note = QLabel("")
+        self.length_note.setWordWrap(True)
+        form.addWidget(self.measure_button)
+        form.addWidget(self.length_plot)
+        form.addWidget(self.length_note)
+        column.addWidget(box)
+        column.addStretch(1)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(lambda: self.auto.isChecked() and self.refresh_weights())
+        self.refresh_button.clicked.connect(self.refresh_weights)
+        for signal in (self.family.currentIndexChanged, self.count.valueChanged, self.seed.valueChanged):
+            signal.connect(self.draw_examples)
+        self.draw_button.clicked.connect(lambda: self.seed.setValue(self.seed.value() + 1))
+        self.typed.textChanged.connect(self.predict_typed)
+        self.measure_button.clicked.connect(self.measure_lengths)
+        session.state_changed.connect(self._on_state)
+        self._set_enabled(False)
+
+    # -- weights --------------------------------------------------------------------------------
+    def _on_state(self, state: str) -> None:
+        if state == RUNNING:
+            self.timer.start()
+        else:
+            self.timer.stop()
+        if state in (PAUSED, DONE):
+            self.refresh_weights()
+
+    def refresh_weights(self) -> None:
+        """Ask the trainer, between two steps, for a CPU copy of its weights."""
+        self.session.with_trainer(lambda t: (t.step, t.config, t.task.loss, t.snapshot()), self._got_weights)
+
+    def _got_weights(self, answer) -> None:
+        from explorer.core.lab.probe import load_model
+        from explorer.core.lab.tasks import make_task
+
+        step, config, loss, state = answer
+        if self.task is None or self.task.config != config.task:
+            self.task = make_task(config.task)
+            self._new_task()
+        self.model = load_model(config.model, state, loss)
+        self.weights_step = step
+        self.weights.setText(f"testing the weights of step {step:,}")
+        self._set_enabled(True)
+        self.draw_examples()
+        self.predict_typed()
+
+    def _new_task(self) -> None:
+        q = _q()
+        self.family.blockSignals(True)
+        self.family.clear()
+        for name in q.families(self.task):
+            self.family.addItem(q.TITLES.get(name, name), name)
+        self.family.blockSignals(False)
+        self.typed.blockSignals(True)
+        self.typed.setText(TYPED.get(self.task.name, ""))
+        self.typed.blockSignals(False)
+        self.typed.setEnabled(self.task.name in TYPED)
+        self.typed.setToolTip("" if self.task.name in TYPED else "typing a sequence works for cumsum and echo")
+        self.length_curve.setData([], [])
+        self.length_note.setText("")
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (self.family, self.count, self.seed, self.draw_button, self.measure_button):
+            w.setEnabled(on)
+
+    # -- examples --------------------------------------------------------------------------------
+    def draw_examples(self) -> None:
+        if self.model is None:
+            return
+        q = _q()
+        family = self.family.currentData() or "train"
+        length = SHOWN_STEPS if self.task.max_length() > 4 * SHOWN_STEPS and family == "train" else None
+        scored = q.score(self.model, q.draw(self.task, family, self.count.value(), self.seed.value(), length))
+        ex = scored.examples
+        for i, plot in enumerate(self.example_plots):
+            plot.setVisible(i < len(scored.errors))
+            if i < len(scored.errors):
+                plot.show_example(ex.inputs[i], ex.targets[i], scored.predictions[i], ex.mask[i],
+                                  f"example {i + 1}: error {scored.errors[i]:.4g}")
+        self.mean_error.setText(f"mean error {scored.errors.mean():.4g} on {q.TITLES.get(family, family)}")
+
+    def predict_typed(self) -> None:
+        if self.model is None or not self.typed.isEnabled():
+            return
+        from explorer.core.lab.probe import predict
+
+        q = _q()
+        try:
+            x = q.parse_probe(self.task, self.typed.text())
+        except ValueError as exc:
+            self.typed_error.setText(str(exc))
+            return
+        self.typed_error.setText("")
+        target = q.probe_targets(self.task, x)
+        prediction = predict(self.model, x)["predictions"]  # (T, O)
+        y = target if target is not None else np.full_like(prediction, np.nan)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged model's errors are inf
+            error = float(np.mean((prediction - y) ** 2)) if target is not None else float("nan")
+        self.typed_plot.show_example(x, y, prediction, np.ones(len(x)),
+                                     f"{len(x)} steps: squared error {error:.4g}")
+
+    # -- error against length -------------------------------------------------------------------------
+    def measure_lengths(self) -> None:
+        if self.model is None or (self._measure is not None and self._measure.is_running()):
+            return
+        model, task, q = self.model, self.task, _q()
+        self.measure_button.setEnabled(False)
+        self.length_note.setText("measuring…")
+        self._measure = BackgroundCall(lambda: q.error_vs_length(model, task), self)
+        self._measure.finished.connect(self._show_lengths)
+        self._measure.failed.connect(lambda text, _: self.length_note.setText(f"could not measure: {text}"))
+        self._measure.start()
+
+    def _show_lengths(self, curve) -> None:
+        self.measure_button.setEnabled(True)
+        if not curve:
+            self.length_note.setText(f"the {self.task.name} task has no sequence length to stretch")
+            return
+        lengths, errors = zip(*curve)
+        self.length_curve.setData(list(lengths), list(errors))
+        self.length_note.setText("  ".join(f"{n} steps: {e:.4g}" for n, e in curve)
+                                 + f"  (weights of step {self.weights_step:,})")
+
+    def shutdown(self) -> None:
+        self.timer.stop()
+        if self._measure is not None:
+            self._measure.wait(30_000)

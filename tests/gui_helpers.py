@@ -37,3 +37,14 @@ def window(qtbot, settings):
 
 def wait_state(qtbot, session, state: str, timeout: int = 20_000) -> None:
     qtbot.waitUntil(lambda: session.state == state, timeout=timeout)
+
+
+@pytest.fixture
+def bench(qtbot):
+    """A scan workbench on its own; closing it must leave no thread running."""
+    from explorer.gui.scan import ScanWorkbench
+
+    w = ScanWorkbench()
+    qtbot.addWidget(w)
+    yield w
+    assert w.close_workbench()

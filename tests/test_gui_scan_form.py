@@ -11,15 +11,7 @@ from explorer.core.spec import ScanSpec
 
 pytest.importorskip("pytestqt")
 
-
-@pytest.fixture
-def bench(qtbot):
-    from explorer.gui.scan import ScanWorkbench
-
-    w = ScanWorkbench()
-    qtbot.addWidget(w)
-    yield w
-    assert w.close_workbench()
+from gui_helpers import bench  # noqa: E402,F401 - fixture
 
 
 def field(w, key, i, name):

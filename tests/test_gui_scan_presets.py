@@ -16,6 +16,8 @@ from explorer.core.spec import ScanSpec, to_jsonable
 
 pytest.importorskip("pytestqt")
 
+from gui_helpers import bench  # noqa: E402,F401 - fixture
+
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = list_presets("scan")
 
@@ -39,16 +41,6 @@ def cli_outputs() -> dict:
                           cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
-
-
-@pytest.fixture
-def bench(qtbot):
-    from explorer.gui.scan import ScanWorkbench
-
-    w = ScanWorkbench()
-    qtbot.addWidget(w)
-    yield w
-    assert w.close_workbench()
 
 
 def test_the_gallery_lists_every_preset_in_order(bench):

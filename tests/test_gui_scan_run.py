@@ -13,17 +13,9 @@ from explorer.core.spec import NonSequenceSpec, OutputSpec, ScanSpec, SequenceSp
 
 pytest.importorskip("pytestqt")
 
+from gui_helpers import bench  # noqa: E402,F401 - fixture
+
 LONG = ScanSpec(title="a million steps", outputs=(OutputSpec("k", "k + 1", "0.0"),), n_steps=1_000_000)
-
-
-@pytest.fixture
-def bench(qtbot):
-    from explorer.gui.scan import ScanWorkbench
-
-    w = ScanWorkbench()
-    qtbot.addWidget(w)
-    yield w
-    assert w.close_workbench()
 
 
 def run(qtbot, w):

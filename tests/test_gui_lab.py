@@ -246,3 +246,23 @@ def test_settings_remember_the_window(qtbot, settings):
     qtbot.addWidget(again)
     assert (again.width(), again.height()) == (640, 470)
     assert again.forms.config()[0].task.name == "echo"
+
+
+def test_hover_reads_out_step_and_values(window, qtbot):
+    from PySide6.QtCore import QPointF
+
+    window.show()  # the plots need their real geometry
+    qtbot.waitExposed(window)
+    window.forms.set_config(small_config())
+    window.play()
+    wait_state(qtbot, window.session, DONE)
+    plot = window.plots.loss
+    plot.set_log_y(False)
+    window.plots.refresh()  # refits the y range, as the next frame would
+    vb = plot.getPlotItem().vb
+    x, y = plot.ema.getOriginalDataset()
+    plot.scene().sigMouseMoved.emit(vb.mapViewToScene(QPointF(x[4] + 1, float(y[4]))))
+    text = plot._readout.toPlainText()
+    assert plot._readout.isVisible() and text.startswith(f"step {x[4]:.0f}")
+    assert f"EMA (0.99) {y[4]:.5g}" in text
+    assert "held-out" in text and "(step 30)" in text  # its nearest point is another step: said so

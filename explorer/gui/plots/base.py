@@ -173,12 +173,12 @@ class LivePlot(TimedPaint, pg.PlotWidget):
     # -- the crosshair --------------------------------------------------------------------------
     def _hover(self, pos) -> None:
         vb = self.getPlotItem().vb
-        if not self.sceneBoundingRect().contains(pos) or not self._curves:
+        if not vb.sceneBoundingRect().contains(pos) or not self._curves:
             self._vline.hide()
             self._readout.hide()
             return
         point = vb.mapSceneToView(pos)
-        lines = []
+        nearest = []  # (name, x, y) of each curve's point nearest the mouse
         for item in self._curves.values():
             x, y = item.getOriginalDataset()
             if x is None or len(x) == 0 or not item.isVisible():
@@ -187,11 +187,12 @@ class LivePlot(TimedPaint, pg.PlotWidget):
             if i > 0 and abs(x[i - 1] - point.x()) < abs(x[i] - point.x()):
                 i -= 1
             if np.isfinite(y[i]):
-                lines.append(f"{item.name() or ''} {y[i]:.5g}")
-                step = x[i]
-        if not lines:
+                nearest.append((item.name() or "", x[i], y[i]))
+        if not nearest:
             self._readout.hide()
             return
+        step = min(nearest, key=lambda n: abs(n[1] - point.x()))[1]
+        lines = [f"{name} {y:.5g}" + ("" if x == step else f" (step {x:.0f})") for name, x, y in nearest]
         self._vline.setPos(step)
         self._readout.setText(f"step {step:.0f}\n" + "\n".join(lines))
         y_top = vb.viewRange()[1][1]

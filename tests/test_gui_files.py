@@ -81,3 +81,30 @@ def test_metrics_export_with_nothing_to_export(window, tmp_path):
 
     with pytest.raises(ExplorerError, match="no metrics yet"):
         file_actions.export_metrics(window.session.data, tmp_path / "m.csv")
+
+
+def test_resume_from_a_checkpoint_continues_the_run(finished, qtbot, tmp_path):
+    said = []
+    path = tmp_path / "run.safetensors"
+    file_actions.save_checkpoint(finished.session, path, said.append)
+    qtbot.waitUntil(lambda: len(said) > 0, timeout=10_000)
+    finished.session.reset()
+    finished.load_preset("seed002_echo_ns5")  # a different experiment in the forms...
+    finished.forms.forms["train"].editors["steps"].setText("90")  # ...whose step count extends the run
+    finished.resume_checkpoint(str(path))
+    wait_state(qtbot, finished.session, DONE)
+    steps = finished.session.data.scalars["step"]
+    assert steps[0] == 65 and steps[-1] == 90 and finished.session.final.status == "finished"
+    config, _ = finished.forms.config()
+    assert config.task.name == "cumsum" and config.train.steps == 90  # the checkpoint's experiment
+    assert "from step 60 to 90 steps" in finished.log.toPlainText()
+
+
+def test_resume_from_a_broken_checkpoint_says_why(window, qtbot, tmp_path):
+    path = tmp_path / "broken.safetensors"
+    path.write_bytes(b"not a checkpoint at all")
+    window.resume_checkpoint(str(path))
+    wait_state(qtbot, window.session, DONE)
+    assert window.last_alert.windowTitle() == "Training failed"
+    assert "broken.safetensors" in window.last_alert.text()
+    window.last_alert.close()

@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
             ("&Open experiment…", self.open_experiment_dialog, QKeySequence.StandardKey.Open),
             ("&Save experiment…", self.save_experiment_dialog, QKeySequence.StandardKey.Save),
             ("Save &checkpoint…", self.save_checkpoint_dialog, None),
+            ("&Resume from checkpoint…", self.resume_checkpoint_dialog, None),
             ("Export plots as &PNG…", self.export_plots_dialog, None),
             ("Export &metrics as CSV…", self.export_metrics_dialog, None),
         ):
@@ -164,6 +165,9 @@ class MainWindow(QMainWindow):
         self.status.refresh(self.session.data)  # the final step shows at once, not a frame later
 
     def _on_ready(self, facts: dict) -> None:
+        if facts["step"]:  # resumed: the forms show the checkpoint's experiment
+            self.forms.set_config(facts["config"])
+            self.lab.presets.show_preset(None)
         self.status.set_device(facts["device"])
         self.status.set_total(facts["total_steps"])
         self.plots.set_reference_lines(facts["reference_lines"])
@@ -221,6 +225,19 @@ class MainWindow(QMainWindow):
                                               "Checkpoint (*.safetensors *.pt)")
         if path:
             file_actions.save_checkpoint(self.session, path, self.log.add)
+
+    def resume_checkpoint_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Resume from checkpoint", "", "Checkpoint (*.safetensors *.pt)")
+        if path:
+            self.resume_checkpoint(path)
+
+    def resume_checkpoint(self, path: str) -> None:
+        """Continue a saved run; the Training form's step count can extend a finished one."""
+        if self.session.state in (RUNNING, PAUSED):
+            self.show_alert("Cannot resume", "stop the current run first")
+            return
+        steps = self.forms.forms["train"].value("steps")
+        self.session.resume(path, steps=steps or None)
 
     def export_plots_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export plots to folder")

@@ -22,7 +22,7 @@ from .threads import track
 class TrainingRunner(QThread):
     """One training run on its own thread. Signals arrive on the GUI thread (queued)."""
 
-    ready = Signal(object)  # the Trainer, once built (read its facts; call() to touch it later)
+    ready = Signal(object)  # describe(trainer): plain facts gathered on the worker before step 1
     reports = Signal(list)  # full StepReports since the last emission, in order
     finished_run = Signal(object)  # the final StepReport (done=True), or None if none came
     failed = Signal(str, str)  # message, traceback (building the trainer or a step raised)
@@ -31,9 +31,9 @@ class TrainingRunner(QThread):
     _answer = Signal(object, object)  # (callback, result) of a command, for the GUI thread
 
     def __init__(self, make_trainer: Callable[[Any], Any], control: Any, *, paused: bool = False,
-                 max_rate: float = 30.0, parent=None):
+                 max_rate: float = 30.0, describe: Callable[[Any], Any] = lambda trainer: trainer, parent=None):
         super().__init__(parent)
-        self._make_trainer, self.control = make_trainer, control
+        self._make_trainer, self.control, self._describe = make_trainer, control, describe
         self._interval = 1.0 / max_rate
         self._cond = threading.Condition()
         self._paused, self._stop, self._steps_allowed = paused, False, 0
@@ -99,7 +99,7 @@ class TrainingRunner(QThread):
     def run(self) -> None:
         try:
             self.trainer = self._make_trainer(self.control)
-            self.ready.emit(self.trainer)
+            self.ready.emit(self._describe(self.trainer))  # read here: the trainer is still at rest
             self._loop(self.trainer.reports())
         except Exception as exc:  # noqa: BLE001 - shown in a dialog and the log
             self.failed.emit(f"{type(exc).__name__}: {exc}", traceback.format_exc())

@@ -29,6 +29,15 @@ def _make_trainer(config):
     return make
 
 
+def _resume_trainer(path, steps):
+    def make(control):
+        from explorer.core.lab.training import Trainer
+
+        return Trainer.resume(path, control, **({"steps": steps} if steps else {}))
+
+    return make
+
+
 class TrainingSession(QObject):
     state_changed = Signal(str)
     message = Signal(str)  # a line for the log
@@ -70,6 +79,10 @@ class TrainingSession(QObject):
             self._start(config, paused=True)
         self.runner.step_once()
         self._set(PAUSED)
+
+    def resume(self, path, steps: int | None = None) -> None:
+        """Continue the run saved in checkpoint ``path`` (to ``steps`` in all, if given)."""
+        self._start(None, paused=False, make=_resume_trainer(path, steps))
 
     def stop(self) -> None:
         """End the run after the current step; its curves stay."""
@@ -113,12 +126,13 @@ class TrainingSession(QObject):
         return True
 
     # -- the runner's signals ---------------------------------------------------------------------
-    def _start(self, config, paused: bool) -> None:
+    def _start(self, config, paused: bool, make=None) -> None:
         self.shutdown(timeout_ms=5000)
         self.data.clear()
         self.config, self.final = config, None
         self.control = TrainControl()
-        runner = TrainingRunner(self._make_trainer(config), self.control, paused=paused, parent=self)
+        make = make or self._make_trainer(config)
+        runner = TrainingRunner(make, self.control, paused=paused, describe=_describe, parent=self)
         runner.ready.connect(self._on_ready)
         runner.reports.connect(self._on_reports)
         runner.finished_run.connect(self._on_finished)
@@ -126,25 +140,19 @@ class TrainingSession(QObject):
         runner.command_failed.connect(lambda text: self.alert.emit("Could not do that", text))
         self.runner = runner
         self._set(PAUSED if paused else RUNNING)
-        self.message.emit(f"starting: {config.title or 'experiment'}")
+        self.message.emit(f"starting: {(config.title or 'experiment') if config else 'from a checkpoint'}")
         runner.start()
 
     @Slot(object)
-    def _on_ready(self, trainer) -> None:
+    def _on_ready(self, facts: dict) -> None:
         if self.sender() is not self.runner:
             return  # a previous run's late signal
-        facts = {
-            "device": _device_name(trainer.device),
-            "backend": trainer.backend,
-            "total_steps": trainer.total_steps,
-            "parameters": [n for n, _ in trainer.model.named_parameters()],
-            "reference_lines": trainer.task.reference_lines(),
-            "loss": trainer.task.loss,
-        }
+        self.config = facts["config"]  # a resumed run brings its own
         self.data.reference_lines = facts["reference_lines"]
         self.ready.emit(facts)
+        start = f"from step {facts['step']:,} to " if facts["step"] else ""
         self.message.emit(f"training on {facts['device']} ({facts['backend']} backend), "
-                          f"{facts['total_steps']} steps")
+                          f"{start}{facts['total_steps']:,} steps")
 
     @Slot(list)
     def _on_reports(self, reports: list) -> None:
@@ -180,6 +188,20 @@ class TrainingSession(QObject):
         if state != self.state:
             self.state = state
             self.state_changed.emit(state)
+
+
+def _describe(trainer) -> dict:
+    """Facts about a new run, read on the worker before its first step (plain data)."""
+    return {
+        "config": trainer.config,
+        "step": trainer.step,  # > 0 when resumed from a checkpoint
+        "device": _device_name(trainer.device),
+        "backend": trainer.backend,
+        "total_steps": trainer.total_steps,
+        "parameters": [n for n, _ in trainer.model.named_parameters()],
+        "reference_lines": trainer.task.reference_lines(),
+        "loss": trainer.task.loss,
+    }
 
 
 def _device_name(device) -> str:

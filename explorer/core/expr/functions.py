@@ -19,7 +19,7 @@ import torch
 from .errors import Problem
 from .operators import BINARY
 from .table import FUNCTIONS, Function, register
-from .values import Tensor, check_broadcast, check_elements, floating, shape_text, to_tensor, whole
+from .values import Tensor, check_broadcast, check_elements, dims_arg, floating, shape_text, to_tensor, whole
 from .values import axis as valid_axis
 
 __all__ = ["FUNCTIONS"]
@@ -258,12 +258,7 @@ def diag(ctx, v, k=0):
 def reshape(ctx, x, *shape):
     """x with a new shape of the same size; one size may be -1: reshape(x, 2, -1)"""
     x = to_tensor(x, ctx)
-    dims: list[int] = []
-    for value in shape:
-        if isinstance(value, Tensor) and value.dim() == 1 and not value.is_floating_point():
-            dims.extend(whole(v, "a size") for v in value.tolist())
-        else:
-            dims.append(whole(value, "a size"))
+    dims = dims_arg(shape, whole)  # whole, not size: one of them may be -1
     known = math.prod(d for d in dims if d != -1)
     wild = dims.count(-1)
     if wild > 1 or any(d < -1 for d in dims) or (wild == 0 and known != x.numel()) or (

@@ -107,14 +107,22 @@ def size(value: Any, what: str = "a size") -> int:
     return n
 
 
-def shape_arg(values: tuple, what: str) -> tuple[int, ...]:
-    """A shape from ``f(2, 3)`` or ``f((2, 3))`` (a tuple literal arrives as a 1-d tensor)."""
+def dims_arg(values: tuple, convert=None) -> list[int]:
+    """Sizes written ``f(2, 3)`` or ``f((2, 3))`` (a tuple literal arrives as a 1-d integer
+    tensor), each passed through ``convert`` (default :func:`size`: whole and >= 0)."""
+    convert = convert or size
     dims: list[int] = []
     for value in values:
         if isinstance(value, Tensor) and value.dim() == 1 and not value.is_floating_point():
-            dims.extend(size(v, "a size") for v in value.tolist())
+            dims.extend(convert(v, "a size") for v in value.tolist())
         else:
-            dims.append(size(value, "a size"))
+            dims.append(convert(value, "a size"))
+    return dims
+
+
+def shape_arg(values: tuple, what: str) -> tuple[int, ...]:
+    """A shape from ``f(2, 3)`` or ``f((2, 3))``, checked against the allocation limit."""
+    dims = dims_arg(values)
     check_elements(math.prod(dims), what)
     return tuple(dims)
 

@@ -15,8 +15,9 @@ checked later by the compiler, which knows the table and the allowed names.
 from __future__ import annotations
 
 import ast
+import io
 import re
-import warnings
+import tokenize
 from dataclasses import dataclass
 
 from .errors import ExpressionError
@@ -159,12 +160,12 @@ def parse(text: str) -> tuple[ast.expr, Source]:
 
 
 def _python_parse(body: str, source: Source) -> ast.expr:
+    # Python's tokenizer warns about sloppy text such as "1if x" (SyntaxWarning) or "\\d"
+    # in a string. Those are found here, from the tokens, and made errors: changing the
+    # warnings filter instead (catch_warnings) is process-wide state, not thread-safe.
+    _check_tokens(body, source)
     try:
-        # The tokenizer warns about sloppy text such as "1if x" (SyntaxWarning) or "\\d" in
-        # a string; make those errors instead of printing them on the app's stderr.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            return ast.parse(body, mode="eval").body
+        return ast.parse(body, mode="eval").body
     except SyntaxError as exc:
         raise _syntax_error(body, exc, source) from None
     except (RecursionError, MemoryError):
@@ -173,13 +174,43 @@ def _python_parse(body: str, source: Source) -> ast.expr:
         raise source.error(f"the expression cannot be read: {exc}") from None
 
 
+_NUMBER_KINDS = (("0x", "hexadecimal"), ("0o", "octal"), ("0b", "binary"))
+
+
+def _check_tokens(body: str, source: Source) -> None:
+    """Refuse what Python's tokenizer only warns about, before it can warn.
+
+    A number run into a keyword (``1if x else 2``, ``0x1for``) and a string with a
+    backslash (``"\\d"``): the pure-Python tokenizer (3.11) reads them without a warning.
+    """
+    previous = None
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(body).readline):
+            if token.type == tokenize.STRING and "\\" in token.string:
+                raise _token_error(source, token, "strings are not allowed: an expression computes numbers and tensors")
+            if (token.type == tokenize.NAME and previous is not None and previous.type == tokenize.NUMBER
+                    and previous.end == token.start):
+                number = previous.string.lower()
+                kind = "imaginary" if number.endswith("j") else next(
+                    (k for p, k in _NUMBER_KINDS if number.startswith(p)), "decimal")
+                raise _token_error(source, previous, f"invalid {kind} literal: put a space between "
+                                   f"'{previous.string}' and '{token.string}'")
+            previous = token
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return  # broken text: the parser below says what is wrong
+
+
+def _token_error(source: Source, token: tokenize.TokenInfo, message: str) -> ExpressionError:
+    line, col = token.start
+    start = source._starts[line - 1] + col + 1 if line <= len(source._starts) else None
+    return ExpressionError(message, start, start, source.text)
+
+
 def _syntax_error(body: str, exc: SyntaxError, source: Source) -> ExpressionError:
     # A statement ("x = 1", "import os") is a syntax error for an expression; parse the
     # text as statements only to say which one it is (still only parsing, never running).
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            module = ast.parse(body, mode="exec")
+        module = ast.parse(body, mode="exec")  # _check_tokens ran: nothing here warns
     except (SyntaxError, RecursionError, MemoryError, ValueError):
         module = None
     if module is not None:

@@ -18,7 +18,7 @@ import torch
 from .errors import ScanError
 from .scan import scan as _primitive
 
-__all__ = ["StepRunner", "as_tensor", "slice_xs", "until"]
+__all__ = ["StepRunner", "as_tensor", "link_cut_inputs", "slice_xs", "split_result", "until"]
 
 
 class until:  # noqa: N801 - Theano's name
@@ -173,19 +173,8 @@ class StepRunner:
             if result.shape != self.shapes[0][0] or result.dtype != self.shapes[0][1]:
                 self._check_shapes([result])
             return [result]
-        if isinstance(result, until):
-            result = [result]
-        elif isinstance(result, dict):
-            raise ScanError(
-                "fn returned a dict of updates; shared-variable updates are not supported. "
-                "Make the updated value a recurrent output (give it an initial value in "
-                "outputs_info and return its new value)."
-            )
-        elif not isinstance(result, (list, tuple)):
-            result = [result]
-        result = list(result)
-        if result and isinstance(result[-1], until):
-            self.cond = result.pop().condition
+        cond, result = split_result(result)
+        self.cond = cond
         outs = [r if isinstance(r, torch.Tensor) else as_tensor(r, "fn's result") for r in result]
         if self.n_expected is None:
             self.n_expected = len(outs)
@@ -220,10 +209,10 @@ class StepRunner:
             if o.shape != shape or o.dtype != dtype:
                 raise ScanError(
                     f"output {i} changed from shape {tuple(shape)} ({dtype}) at the first step to "
-                    f"{tuple(o.shape)} ({o.dtype}); every step must return the same shape."
+                    f"{tuple(o.shape)} ({o.dtype}); every step must return the same shape and dtype."
                 )
 
-    def finish(self, ys, n):
+    def finish(self, ys, n, return_list=False):
         if ys is None:  # zero steps: recurrent outputs keep their state's shape
             result = []
             for o in self.outs:
@@ -235,9 +224,65 @@ class StepRunner:
                     result.append(torch.empty(0))
         else:
             result = list(ys)
-        if len(result) == 1:
+        if len(result) == 1 and not return_list:
             return result[0]
         return result
+
+
+def split_result(result) -> tuple[Any, list]:
+    """``(until condition or None, outputs)`` from what ``fn`` returned, in any of Theano's forms.
+
+    ``outputs``, ``[outputs]``, ``(outputs, until(c))``, ``(v, s, until(c))``,
+    ``(outputs, updates)``, ``(updates, outputs)``, ``(outputs, updates, until(c))``; an updates
+    dict must be empty (there are no shared variables to update).
+    """
+    if isinstance(result, (until, dict)):
+        result = [result]
+    elif not isinstance(result, (list, tuple)):
+        return None, [result]
+    parts = list(result)
+    cond = parts.pop().condition if parts and isinstance(parts[-1], until) else None
+    kept = []
+    for part in parts:
+        if isinstance(part, dict):
+            if part:
+                raise ScanError(
+                    "fn returned a dict of updates; shared-variable updates are not supported. "
+                    "Make the updated value a recurrent output (give it an initial value in "
+                    "outputs_info and return its new value), or return an empty dict."
+                )
+        elif isinstance(part, until):
+            raise ScanError("fn returned until(...) before its outputs; return it last: (outputs, until(c)).")
+        else:
+            kept.append(part)
+    if len(kept) == 1 and isinstance(kept[0], (list, tuple)):  # ([outputs], until(c)), ([outputs], {})
+        kept = list(kept[0])
+    return cond, kept
+
+
+class _ZeroGradFor(torch.autograd.Function):
+    """The identity on ``y`` that also gives each of ``cut`` a zero gradient (not ``None``)."""
+
+    @staticmethod
+    def forward(ctx, y, *cut):
+        ctx.like = [(c.shape, c.dtype, c.device) for c in cut]
+        return y.view_as(y)
+
+    @staticmethod
+    def backward(ctx, grad, *_):
+        return (grad, *(torch.zeros(shape, dtype=dtype, device=device) for shape, dtype, device in ctx.like))
+
+
+def link_cut_inputs(ys, inputs):
+    """Truncation ran the early steps without a graph, so the initial values dropped out of it.
+
+    PyTensor's gradient for them is zeros; link them to every output so that ``backward()``
+    leaves zeros in their ``.grad`` (and ``autograd.grad`` returns zeros) instead of ``None``.
+    """
+    cut = [v for v in inputs if isinstance(v, torch.Tensor) and v.requires_grad]
+    if ys is None or not cut:
+        return ys
+    return tuple(_ZeroGradFor.apply(y, *cut) for y in ys)
 
 
 def _cuda_devices(*trees) -> list[int]:

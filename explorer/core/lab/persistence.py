@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError, ExplorerError
+from ..files import FileError, limits, open_regular, parse_json
 from ..presets import read_json
 from .config import ExperimentConfig
 
@@ -57,25 +58,30 @@ def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], meta: di
 
 
 def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
-    """(tensors on the CPU, meta); CheckpointError for anything else."""
+    """(tensors on the CPU, meta); CheckpointError for anything else. Only a regular file of at
+    most ``files.limits().checkpoint_bytes`` is read (never a FIFO or a device). The tensors
+    are not checked against a model here: :mod:`.checkpoint_check` does that before use."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}")
-    with open(path, "rb") as fh:
+    try:
+        fh = open_regular(path, limits().checkpoint_bytes, "checkpoint")
+    except FileError as exc:
+        raise CheckpointError(exc.text.replace("no file at", "no checkpoint at")) from None
+    with fh:
         head = fh.read(8)
-    if head[:1] == b"{" or path.suffix == ".json":
-        raise CheckpointError(f"{path} looks like a JSON file (a config?), not a checkpoint; "
-                              "pass a .safetensors or .pt checkpoint written by Scan Explorer")
-    if head[:2] == b"PK" or path.suffix == ".pt":  # torch.save's zip format
-        return _load_pt(path)
-    return _load_safetensors(path)
+        fh.seek(0)
+        if head[:1] == b"{" or path.suffix == ".json":
+            raise CheckpointError(f"{path} looks like a JSON file (a config?), not a checkpoint; "
+                                  "pass a .safetensors or .pt checkpoint written by Scan Explorer")
+        if head[:2] == b"PK" or path.suffix == ".pt":  # torch.save's zip format
+            return _load_pt(path, fh)
+        return _load_safetensors(path, fh.read())
 
 
-def _load_pt(path: Path) -> tuple[dict, dict]:
+def _load_pt(path: Path, fh) -> tuple[dict, dict]:
     try:
         with warnings.catch_warnings():  # torch warns about foreign pickle protocols; we explain instead
             warnings.simplefilter("ignore")
-            data = torch.load(path, map_location="cpu", weights_only=True)  # refuses code in pickles
+            data = torch.load(fh, map_location="cpu", weights_only=True)  # refuses code in pickles
     except pickle.UnpicklingError:
         raise CheckpointError(f"{path} is not a Scan Explorer checkpoint: it holds Python objects other than "
                               "tensors, and torch.load(weights_only=True) refused to unpickle them (code in a "
@@ -85,34 +91,52 @@ def _load_pt(path: Path) -> tuple[dict, dict]:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a torch file but not a Scan Explorer checkpoint (no "
                               f"'format': '{FORMAT}' entry)")
-    return dict(data["tensors"]), _meta(path, data.get("meta"))
+    tensors = data.get("tensors")
+    if not isinstance(tensors, dict) or not tensors:
+        raise CheckpointError(f"{path} is a Scan Explorer checkpoint without tensors (its 'tensors' entry is "
+                              f"{'missing' if tensors is None else type(tensors).__name__ + ' ' + repr(tensors)[:40]})"
+                              "; the file is damaged")
+    for name, value in tensors.items():
+        if not isinstance(name, str) or not isinstance(value, torch.Tensor):
+            raise CheckpointError(f"{path}: entry {str(name)[:60]!r} of its tensors is "
+                                  f"{type(value).__name__}, not a tensor; the file is damaged")
+    return dict(tensors), _meta(path, data.get("meta"))
 
 
-def _load_safetensors(path: Path) -> tuple[dict, dict]:
+def _load_safetensors(path: Path, data: bytes) -> tuple[dict, dict]:
     from safetensors import SafetensorError
-    from safetensors.torch import load_file, safe_open
+    from safetensors.torch import load
 
+    n = int.from_bytes(data[:8], "little")
+    if len(data) < 8 or n > len(data) - 8:
+        raise CheckpointError(f"{path} is corrupt or not a safetensors file (its header is cut short)")
     try:
-        with safe_open(str(path), framework="pt") as fh:
-            header = fh.metadata() or {}
-        tensors = load_file(str(path), device="cpu")
-    except (SafetensorError, OSError, ValueError) as exc:
+        header = parse_json(data[8:8 + n].decode("utf-8"), f"{path} (safetensors header)")
+        tensors = load(data)
+    except (FileError, UnicodeDecodeError, SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path} is corrupt or not a safetensors file ({exc})") from None
-    if header.get("format") != FORMAT:
+    meta = header.get("__metadata__") if isinstance(header, dict) else None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a safetensors file but not a Scan Explorer checkpoint "
                               f"(its metadata has no format '{FORMAT}')")
-    return tensors, _meta(path, header.get("meta"))
+    if not tensors:
+        raise CheckpointError(f"{path} is a Scan Explorer checkpoint without tensors; the file is damaged")
+    return tensors, _meta(path, meta.get("meta"))
 
 
 def _meta(path: Path, text) -> dict:
+    if not isinstance(text, str):
+        raise CheckpointError(f"{path}: the checkpoint's metadata is missing or not text; the file is damaged")
     try:
-        meta = json.loads(text)
-        config = ExperimentConfig.from_dict(meta["config"])
-    except (TypeError, ValueError, KeyError) as exc:
-        raise CheckpointError(f"{path}: the checkpoint's metadata is damaged ({exc})") from None
+        meta = parse_json(text, f"{path} (metadata)")
+    except FileError as exc:
+        raise CheckpointError(f"the checkpoint's metadata is damaged: {exc.text}") from None
+    if not isinstance(meta, dict) or "config" not in meta:
+        raise CheckpointError(f"{path}: the checkpoint's metadata is damaged (not an object with a 'config')")
+    try:
+        meta["config"] = ExperimentConfig.from_dict(meta["config"])
     except ConfigError as exc:
         raise CheckpointError(f"{path}: the checkpoint's config is not valid here: {exc}") from None
-    meta["config"] = config
     return meta
 
 

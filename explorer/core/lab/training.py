@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -24,6 +25,7 @@ from .diagnostics import clip_, first_nonfinite, grad_flow, grad_norms, nonfinit
 from .losses import DISPLAY, LOSSES
 from .models import build_model, detach_state, resolve_backend
 from .optim import SCHEDULES, make_optimizer
+from .checkpoint_check import check_meta, check_tensors
 from .persistence import load_checkpoint, save_checkpoint
 from .reports import FINISHED, NONFINITE, STOPPED, Probe, StepReport, as_numpy
 from .tasks import make_task
@@ -243,10 +245,12 @@ class Trainer:
         """A trainer continuing from a checkpoint; ``train_changes`` edit its TrainConfig
         (e.g. ``steps=``, ``device=``), so a run can be extended."""
         tensors, meta = load_checkpoint(path)
+        check_meta(Path(path), meta)  # every field's type and range, before anything is built
         config = meta["config"]
         if train_changes:
             config = dataclasses.replace(config, train=dataclasses.replace(config.train, **train_changes))
         trainer = cls(config, control)
+        check_tensors(Path(path), tensors, meta, trainer)  # names, shapes, dtypes: before anything is loaded
         trainer._load_state(tensors, meta)
         return trainer
 

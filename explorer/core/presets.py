@@ -65,16 +65,12 @@ def load_preset(kind: str, name: str) -> dict:
 
 
 def read_json(path: str | Path) -> dict:
-    """A JSON object from a file, with errors that say what is wrong with the file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(FieldProblem("file", f"cannot read {path}: {exc.strerror or exc}")) from None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise ConfigError(FieldProblem("file", f"{path} is not valid JSON: {exc}")) from None
+    """A JSON object from a file (TOML when the name ends in ``.toml``), read through
+    :mod:`explorer.core.files`: regular files only, size capped, strict JSON; errors name the
+    file and the line."""
+    from .files import read_document
+
+    data = read_document(path)
     if not isinstance(data, dict):
         raise ConfigError(FieldProblem("file", f"{path} must hold a JSON object, not {type(data).__name__}"))
     return data

@@ -222,12 +222,15 @@ def test_full_gradient_of_the_initial_value_is_unchanged():
 
 # --- carry dtype ---------------------------------------------------------------------
 
+CARRY_DTYPE = r"output {} returned dtype torch.float64 but its initial value is torch.float32"
+
+
 def test_carry_dtype_change_names_the_output():
     ones64 = torch.ones(2, dtype=f64)
-    with pytest.raises(ScanError, match=r"output 1 returned dtype torch.float64 but its initial value is torch.float32"):
+    with pytest.raises(ScanError, match=CARRY_DTYPE.format(1)):
         scan(lambda a, s, w: (a, s * w), outputs_info=[torch.zeros(2), torch.zeros(2)],
              non_sequences=[ones64], n_steps=3)
-    with pytest.raises(ScanError, match=r"output 0 returned dtype torch.float64 but its initial value is torch.float32"):
+    with pytest.raises(ScanError, match=CARRY_DTYPE.format(0)):
         scan(lambda a: a.double(), outputs_info=[dict(initial=torch.zeros(2), taps=-2)], n_steps=3)
 
 

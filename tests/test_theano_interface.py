@@ -177,6 +177,8 @@ def test_return_forms_with_empty_updates():
     assert scan(lambda a, s: ([s + a], {}), sequences=x, outputs_info=t(0.0)).tolist() == [1, 3, 6]
     v, s = scan(lambda a, s: ([a, s + a], {}), sequences=x, outputs_info=[None, t(0.0)])
     assert s.tolist() == [1, 3, 6] and v.tolist() == [1, 2, 3]
+    # Theano's list-of-pairs spelling of updates, empty
+    assert scan(lambda a, s: (s + a, []), sequences=x, outputs_info=t(0.0)).tolist() == [1, 3, 6]
     # a one-element list is one output, as in Theano
     assert scan(lambda a, s: [s + a], sequences=x, outputs_info=t(0.0)).tolist() == [1, 3, 6]
 
@@ -185,7 +187,8 @@ def test_updates_are_refused_with_what_to_do():
     counter = torch.zeros(())
     for form in (lambda s: (s + 1, {counter: counter + 1}),
                  lambda s: (s + 1, {counter: counter + 1}, until(s > 3)),
-                 lambda s: ({counter: counter + 1}, s + 1)):
+                 lambda s: ({counter: counter + 1}, s + 1),
+                 lambda s: (s + 1, [(counter, counter + 1)])):
         with pytest.raises(ScanError, match="updates are not supported.*outputs_info.*return its new value"):
             scan(form, outputs_info=t(0.0), n_steps=3)
 

@@ -233,8 +233,9 @@ def split_result(result) -> tuple[Any, list]:
     """``(until condition or None, outputs)`` from what ``fn`` returned, in any of Theano's forms.
 
     ``outputs``, ``[outputs]``, ``(outputs, until(c))``, ``(v, s, until(c))``,
-    ``(outputs, updates)``, ``(updates, outputs)``, ``(outputs, updates, until(c))``; an updates
-    dict must be empty (there are no shared variables to update).
+    ``(outputs, updates)``, ``(updates, outputs)``, ``(outputs, updates, until(c))``; updates (a
+    dict, or Theano's list of ``(variable, new value)`` pairs) must be empty: there are no shared
+    variables to update.
     """
     if isinstance(result, (until, dict)):
         result = [result]
@@ -243,11 +244,11 @@ def split_result(result) -> tuple[Any, list]:
     parts = list(result)
     cond = parts.pop().condition if parts and isinstance(parts[-1], until) else None
     kept = []
-    for part in parts:
-        if isinstance(part, dict):
+    for j, part in enumerate(parts):
+        if isinstance(part, dict) or (j == 1 and len(parts) == 2 and _is_update_pairs(part)):
             if part:
                 raise ScanError(
-                    "fn returned a dict of updates; shared-variable updates are not supported. "
+                    "fn returned updates; shared-variable updates are not supported. "
                     "Make the updated value a recurrent output (give it an initial value in "
                     "outputs_info and return its new value), or return an empty dict."
                 )
@@ -258,6 +259,13 @@ def split_result(result) -> tuple[Any, list]:
     if len(kept) == 1 and isinstance(kept[0], (list, tuple)):  # ([outputs], until(c)), ([outputs], {})
         kept = list(kept[0])
     return cond, kept
+
+
+def _is_update_pairs(part) -> bool:
+    """Theano's other spelling of updates: a list of ``(variable, new value)`` pairs."""
+    return isinstance(part, list) and all(
+        isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[0], torch.Tensor) for p in part
+    )
 
 
 class _ZeroGradFor(torch.autograd.Function):

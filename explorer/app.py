@@ -40,10 +40,27 @@ def main(argv: list[str] | None = None) -> int:
     from explorer.core.errors import ExplorerError
 
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # inside the try: a reader that left early is a BrokenPipeError here
+        return code
     except ExplorerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout closed early (`... | head -1`): stop quietly, as Unix tools do
+        return _stdout_gone()
+
+
+def _stdout_gone() -> int:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise again; 141 is
+    the shell's code for a SIGPIPE death."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141

@@ -19,11 +19,13 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from explorer.core.lab.device import resolve_device
     from explorer.core.presets import resolve
     from explorer.core.spec import ScanSpec, describe, run_spec, signature, to_jsonable
 
+    device = resolve_device(args.device, field="--device")  # a device that exists, or exit 2 naming it
     spec = ScanSpec.from_dict(resolve("scan", args.spec))
-    result = run_spec(spec, device=args.device)
+    result = run_spec(spec, device=device)
     if args.json:
         print(json.dumps({
             "name": spec.title or args.spec,

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 RUNNING, FINISHED, NONFINITE, STOPPED = "running", "finished", "nonfinite", "stopped"
+DIVERGED = "diverged"  # finished, but the held-out loss ended far above its start (diagnostics.DIVERGED_FACTOR)
 
 
 @dataclass(slots=True)
@@ -47,7 +48,7 @@ class StepReport:
     grad_flow_layers: np.ndarray | None = None  # on flow steps: (L, T), every layer
     probe: Probe | None = None  # on probe steps
     done: bool = False  # the last report of the run
-    status: str = RUNNING  # running | finished | nonfinite | stopped
+    status: str = RUNNING  # running | finished | diverged | nonfinite | stopped
     message: str = ""  # e.g. "step 12: gradient of rnn.weight_hh_l0 became inf (first non-finite tensor)"
     extras: dict = field(default_factory=dict)  # room for later metrics
 

@@ -18,16 +18,16 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError
+from .checkpoint_check import check_meta, check_tensors
 from .config import ExperimentConfig
 from .control import TrainControl
 from .device import resolve_device, set_threads
-from .diagnostics import clip_, first_nonfinite, grad_flow, grad_norms, nonfinite_message
+from .diagnostics import clip_, divergence_message, first_nonfinite, grad_flow, grad_norms, nonfinite_message
 from .losses import DISPLAY, LOSSES
 from .models import build_model, detach_state, resolve_backend
 from .optim import SCHEDULES, make_optimizer
-from .checkpoint_check import check_meta, check_tensors
 from .persistence import load_checkpoint, save_checkpoint
-from .reports import FINISHED, NONFINITE, STOPPED, Probe, StepReport, as_numpy
+from .reports import DIVERGED, FINISHED, NONFINITE, STOPPED, Probe, StepReport, as_numpy
 from .tasks import make_task
 
 EMA_DECAY = 0.99  # source 000: tf.train.ExponentialMovingAverage(decay=0.99)
@@ -42,7 +42,7 @@ class Trainer:
             raise ConfigError(problems)
         self.config, self.control = config, control or TrainControl()
         tr = config.train
-        set_threads(tr.threads)
+        self.notes = [note for note in (set_threads(tr.threads),) if note]  # said in the closing report
         self.device = resolve_device(tr.device)
         self.task = make_task(config.task)
         self.model = build_model(config.model, self.task.input_size, self.task.output_size, self.task.loss,
@@ -66,6 +66,7 @@ class Trainer:
         self._check_each_step = self.device.type == "cpu"  # .item() is free on a CPU, a sync on a GPU
         self._lock = threading.Lock()  # snapshot() vs. the weight update
         self._heldout = self._probe = None
+        self._first_loss: torch.Tensor | None = None  # () this run's first training loss (divergence check)
 
     # -- the loop ----------------------------------------------------------------------------
     def reports(self) -> Iterator[StepReport]:
@@ -112,9 +113,12 @@ class Trainer:
 
             # gradient norms, non-finite check, clipping
             grads = [p.grad for p in self.params]  # P tensors, each shaped like its parameter
-            norms, norm = grad_norms(grads)  # P x (), ()
+            norms, norm = grad_norms(grads, None if self._check_each_step else torch.float64)  # P x (), ()
             if self._check_each_step:
                 nonfinite = not np.isfinite(loss.item() + norm.item())  # CPU: no real sync
+                if nonfinite and np.isfinite(loss.item()):  # float32 norms overflow on finite grads > 1.8e19
+                    norms, norm = grad_norms(grads, torch.float64)
+                    nonfinite = not np.isfinite(norm.item())
             else:  # GPU: remember the first bad step on the device; look at it on reporting steps
                 bad = ~torch.isfinite(loss.detach() + norm)  # ()
                 self._bad_step = torch.where(bad & (self._bad_step < 0), step, self._bad_step)
@@ -131,6 +135,8 @@ class Trainer:
 
             # bookkeeping: carried state, loss EMA, counters
             self.carry = detach_state(out.final) if tr.bptt == "truncated" else None
+            if self._first_loss is None:
+                self._first_loss = loss.detach().clone()
             if self.step == 0:
                 self._ema.copy_(loss.detach())
             else:
@@ -170,7 +176,18 @@ class Trainer:
             report.heldout_loss = self.evaluate()
         if last or (tr.probe_every and step % tr.probe_every == 0):
             report.probe = self.probe()
+        if last:
+            self._close(report)
         return report
+
+    def _close(self, report: StepReport) -> None:
+        """The closing report of a run that reached its last step: flag a finite divergence,
+        and say the notes (e.g. threads capped)."""
+        first = None if self._first_loss is None else float(self._first_loss)
+        diverged = divergence_message(report.heldout_loss, first, self.task.reference_lines(), report.lr, self.clip)
+        if diverged:
+            report.status, report.message = DIVERGED, diverged
+        report.message = "; ".join([report.message, *self.notes])
 
     def _final_report(self, status: str) -> StepReport:
         """After the last step (already reported) or on a stop: a closing full report."""
@@ -178,7 +195,8 @@ class Trainer:
                             clip_norm=self.clip, loss_ema=self._ema.item() if self.step else None,
                             clipped_fraction=self._n_clipped.item() / max(self.step, 1),
                             elapsed_s=self.elapsed_s, done=True, status=status,
-                            message="stopped on request" if status == STOPPED else "finished")
+                            message="; ".join(["stopped on request" if status == STOPPED else "finished",
+                                               *self.notes]))
         if status == STOPPED:
             report.heldout_loss, report.probe = self.evaluate(), self.probe()
         return report

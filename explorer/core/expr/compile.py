@@ -7,7 +7,9 @@ operation itself needs. Each closure knows its place in the text: a failure insi
 the column, the sub-expression's source and the operand shapes.
 
 Sub-expressions made only of numbers (``-1``, ``2 ** 10``, ``1 / 3``) are folded here,
-once, so ``9 ** 9 ** 9`` is refused at compile time. ``grad(y, x)`` is a special form
+once, so ``9 ** 9 ** 9`` is refused at compile time. Shapes known without evaluating
+(``zeros(10**8)``, and what is computed from such values) are inferred here too, with
+what each operation creates (:mod:`.static`), so a program can be refused from sizes. ``grad(y, x)`` is a special form
 (see :mod:`.grad`).
 """
 
@@ -28,6 +30,7 @@ from .grad import grad_form
 from .indexing import explain_index, getitem, index, slice_bound, transpose_T
 from .operators import BINARY, COMPARE, UNARY, explain, logical_and, logical_or
 from .parse import BINARY_SYMBOLS, COMPARE_SYMBOLS, UNARY_SYMBOLS, Source
+from .static import ELEMENTWISE, Cost, constructor_shape, elementwise_shape, matmul_shape
 from .table import FUNCTIONS
 from .values import Tensor, from_env, list_value, literal_dtype, to_tensor
 
@@ -38,11 +41,21 @@ Run = Callable[[Mapping[str, Any], Any], Any]
 _FAILURES = (Problem, ArithmeticError, LookupError, MemoryError, RuntimeError, TypeError, ValueError)
 
 
-def build(tree: ast.expr, source: Source, names, hint) -> tuple[Run, frozenset[str], frozenset[str]]:
-    """Compile ``tree``; return the root closure, the names it reads and the functions it calls."""
+def build(tree: ast.expr, source: Source, names, hint):
+    """Compile ``tree``; return the root closure, the names it reads, the functions it
+    calls and the static costs (:class:`~.static.Cost`, in evaluation order)."""
     compiler = _Compiler(source, names, hint)
     run = compiler.compile(tree)
-    return run, frozenset(compiler.names_read), frozenset(compiler.functions_used)
+    return run, frozenset(compiler.names_read), frozenset(compiler.functions_used), tuple(compiler.costs)
+
+
+def _shape_of(run: Run):
+    """A closure's static shape, a number constant as itself (it broadcasts), else None."""
+    shape = getattr(run, "shape", None)
+    if shape is not None:
+        return shape
+    value = getattr(run, "constant", None)
+    return value if type(value) in (int, float, bool) else None
 
 
 def _constant(value: Any) -> Run:
@@ -64,6 +77,18 @@ class _Compiler:
         self.hint = hint
         self.names_read: set[str] = set()
         self.functions_used: set[str] = set()
+        self.costs: list[Cost] = []  # what the operations with static shapes create
+
+    def _static(self, run: Run, shape, node: ast.AST, work: int = 0) -> Run:
+        """Mark ``run`` with its static ``shape`` (None: unknown) and record its cost."""
+        if shape is not None and not (type(shape) in (int, float, bool)):
+            run.shape = shape
+            span = self.source.span(node)
+            elements = 1
+            for d in shape:
+                elements *= d
+            self.costs.append(Cost(elements, work, span.column, span.source))
+        return run
 
     def compile(self, node: ast.AST) -> Run:
         return _HANDLERS[type(node)](self, node)
@@ -151,7 +176,11 @@ class _Compiler:
             except _FAILURES as exc:
                 raise fail(exc, (a, b)) from None
 
-        return run
+        shapes = [_shape_of(left), _shape_of(right)]
+        if symbol == "@":
+            known = None if any(type(s) is not tuple for s in shapes) else matmul_shape(*shapes)
+            return self._static(run, known[0], node, known[1]) if known else run
+        return self._static(run, elementwise_shape(shapes), node)
 
     def _unaryop(self, node: ast.UnaryOp) -> Run:
         symbol = UNARY_SYMBOLS[type(node.op)]
@@ -168,7 +197,11 @@ class _Compiler:
             except _FAILURES as exc:
                 raise fail(exc, (a,)) from None
 
-        return run
+        shape = getattr(operand, "shape", None)
+        if symbol == "+" and shape is not None:
+            run.shape = shape  # +x creates nothing
+            return run
+        return self._static(run, shape, node)
 
     def _compare(self, node: ast.Compare) -> Run:
         # a < b < c means (a < b) and (b < c), elementwise, with b evaluated once.
@@ -344,17 +377,28 @@ class _Compiler:
                 except _FAILURES as exc:
                     raise fail(exc, (a,)) from None
 
-            return run
+        else:
 
-        def run(env, ctx):
-            values = [a(env, ctx) for a in args]
-            options = {key: k(env, ctx) for key, k in keywords}
-            try:
-                return impl(ctx, *values, **options)
-            except _FAILURES as exc:
-                raise fail(exc, (*values, *options.values())) from None
+            def run(env, ctx):
+                values = [a(env, ctx) for a in args]
+                options = {key: k(env, ctx) for key, k in keywords}
+                try:
+                    return impl(ctx, *values, **options)
+                except _FAILURES as exc:
+                    raise fail(exc, (*values, *options.values())) from None
 
-        return run
+        return self._static(run, self._call_shape(name, args, keywords), node)
+
+    def _call_shape(self, name: str, args: list, keywords: list):
+        if keywords:
+            return None
+        if all(_is_constant(a) for a in args):
+            return constructor_shape(name, [a.constant for a in args])
+        if name in ELEMENTWISE and len(args) == 1:
+            return getattr(args[0], "shape", None)
+        if name in ("maximum", "minimum", "where"):
+            return elementwise_shape([_shape_of(a) for a in args])
+        return None
 
     def _unknown_function(self, name: str) -> str:
         if self.allowed is not None and name in self.allowed:

@@ -1,8 +1,8 @@
 """Functions that create tensors: ``ones``, ``eye``, ``arange``... and random draws.
 
 Everything created lands on ``ctx.device``; floats get ``ctx.dtype``. Sizes are checked
-before allocating: a negative size, a fraction, or more than ``MAX_ELEMENTS`` elements is
-refused at once. Random functions draw from ``ctx.generator`` (torch's global generator
+before allocating: a negative size, a fraction, more than ``MAX_ELEMENTS`` elements, or
+more than the cost budget has left (:mod:`explorer.core.budget`) is refused at once. Random functions draw from ``ctx.generator`` (torch's global generator
 when it is None), so a seeded generator reproduces a run.
 """
 
@@ -14,7 +14,7 @@ import torch
 
 from .errors import Problem
 from .table import register
-from .values import Tensor, check_elements, floating, shape_arg, size, to_tensor, whole
+from .values import Tensor, charge_like, check_elements, floating, shape_arg, size, to_tensor, whole
 
 __all__: list[str] = []  # everything here is reached through FUNCTIONS
 
@@ -22,19 +22,19 @@ __all__: list[str] = []  # everything here is reached through FUNCTIONS
 @register()
 def ones(ctx, *shape):
     """a tensor of ones: ones(3), ones(2, 3)"""
-    return torch.ones(shape_arg(shape, "ones"), dtype=ctx.dtype, device=ctx.device)
+    return torch.ones(shape_arg(shape, "ones", ctx.dtype.itemsize), dtype=ctx.dtype, device=ctx.device)
 
 
 @register()
 def zeros(ctx, *shape):
     """a tensor of zeros: zeros(3), zeros(2, 3)"""
-    return torch.zeros(shape_arg(shape, "zeros"), dtype=ctx.dtype, device=ctx.device)
+    return torch.zeros(shape_arg(shape, "zeros", ctx.dtype.itemsize), dtype=ctx.dtype, device=ctx.device)
 
 
 @register()
 def full(ctx, value, *shape):
     """a tensor of the given shape filled with value: full(0.5, 2, 3)"""
-    dims = shape_arg(shape, "full")
+    dims = shape_arg(shape, "full", value.element_size() if isinstance(value, Tensor) else ctx.dtype.itemsize)
     if isinstance(value, Tensor):
         if value.dim() != 0:
             raise Problem(f"full fills with one number; got a value of shape {tuple(value.shape)}")
@@ -45,13 +45,15 @@ def full(ctx, value, *shape):
 @register()
 def ones_like(ctx, x):
     """ones of the shape and dtype of x"""
-    return torch.ones_like(to_tensor(x, ctx))
+    x = to_tensor(x, ctx)
+    return torch.ones_like(charge_like(x, "ones_like"))
 
 
 @register()
 def zeros_like(ctx, x):
     """zeros of the shape and dtype of x"""
-    return torch.zeros_like(to_tensor(x, ctx))
+    x = to_tensor(x, ctx)
+    return torch.zeros_like(charge_like(x, "zeros_like"))
 
 
 @register()
@@ -59,7 +61,7 @@ def eye(ctx, n, m=None):
     """identity matrix n x n, or n x m (ones on the diagonal)"""
     rows = size(n, "the number of rows")
     cols = rows if m is None else size(m, "the number of columns")
-    check_elements(rows * cols, "eye")
+    check_elements(rows * cols, "eye", ctx.dtype.itemsize)
     return torch.eye(rows, cols, dtype=ctx.dtype, device=ctx.device)
 
 
@@ -85,8 +87,8 @@ def arange(ctx, start, stop=None, step=None):
     if step == 0:
         raise Problem("arange's step must not be 0")
     count = max(math.ceil((stop - start) / step), 0)
-    check_elements(count, "arange")
     floats = any(isinstance(n, float) for n in numbers)
+    check_elements(count, "arange", ctx.dtype.itemsize if floats else 8)
     return torch.arange(start, stop, step, dtype=ctx.dtype if floats else torch.int64, device=ctx.device)
 
 
@@ -94,7 +96,7 @@ def arange(ctx, start, stop=None, step=None):
 def linspace(ctx, start, stop, n):
     """n evenly spaced numbers from start to stop, both included"""
     count = size(n, "the number of points")
-    check_elements(count, "linspace")
+    check_elements(count, "linspace", ctx.dtype.itemsize)
     first, last = _number(start, "start"), _number(stop, "stop")
     return torch.linspace(first, last, count, dtype=ctx.dtype, device=ctx.device)
 
@@ -108,7 +110,7 @@ def onehot(ctx, i, n):
         index = torch.tensor(whole(index, "the index i"), device=index.device)
     elif index.dtype is torch.bool:
         raise Problem("onehot's index must be a whole number; got a bool")
-    check_elements(index.numel() * classes, "onehot")
+    check_elements(index.numel() * classes, "onehot", ctx.dtype.itemsize)
     if index.numel() and (int(index.min()) < 0 or int(index.max()) >= classes):
         raise Problem(f"onehot index out of range: it must lie in 0..{classes - 1} for n = {classes}")
     return torch.nn.functional.one_hot(index.long(), classes).to(ctx.dtype)
@@ -120,14 +122,14 @@ def onehot(ctx, i, n):
 @register(random=True)
 def rand(ctx, *shape):
     """uniform random numbers in [0, 1): rand(3), rand(2, 3)"""
-    dims = shape_arg(shape, "rand")
+    dims = shape_arg(shape, "rand", ctx.dtype.itemsize)
     return torch.rand(dims, generator=ctx.generator, dtype=ctx.dtype, device=ctx.device)
 
 
 @register(random=True)
 def randn(ctx, *shape):
     """standard normal random numbers: randn(3), randn(2, 3)"""
-    dims = shape_arg(shape, "randn")
+    dims = shape_arg(shape, "randn", ctx.dtype.itemsize)
     return torch.randn(dims, generator=ctx.generator, dtype=ctx.dtype, device=ctx.device)
 
 
@@ -145,6 +147,7 @@ def randint(ctx, low, high, *shape):
 def bernoulli(ctx, p, like):
     """0/1 values shaped like `like`, each 1 with probability p"""
     dims = to_tensor(like, ctx).shape
+    check_elements(math.prod(dims), "bernoulli", ctx.dtype.itemsize)
     if not isinstance(p, Tensor):
         chance = float(p)
         if not 0.0 <= chance <= 1.0:

@@ -19,7 +19,8 @@ import torch
 from .errors import Problem
 from .operators import BINARY
 from .table import FUNCTIONS, Function, register
-from .values import Tensor, check_broadcast, check_elements, dims_arg, floating, shape_text, to_tensor, whole
+from .values import Tensor, charge_like, check_broadcast, check_elements, dims_arg, floating, shape_text
+from .values import to_tensor, whole
 from .values import axis as valid_axis
 
 __all__ = ["FUNCTIONS"]
@@ -32,12 +33,12 @@ def _elementwise(name: str, op, doc: str, *, floats: bool = True) -> None:
     if floats:
 
         def impl(ctx, x):
-            return op(floating(x, ctx))
+            return op(charge_like(floating(x, ctx), name))
 
     else:
 
         def impl(ctx, x):
-            return op(to_tensor(x, ctx))
+            return op(charge_like(to_tensor(x, ctx), name))
 
     impl.__doc__, impl.__name__ = doc, name
     register(name)(impl)
@@ -105,6 +106,7 @@ def clip(ctx, x, lo=None, hi=None):
         lo, hi = (None if v is None else to_tensor(v, ctx) for v in (lo, hi))
     if lo is None and hi is None:
         return x
+    check_broadcast(*(v for v in (x, lo, hi) if isinstance(v, Tensor)))
     return torch.clamp(x, lo, hi)
 
 
@@ -180,14 +182,14 @@ def norm(ctx, x, axis=None):
 @register()
 def cumsum(ctx, x, axis=0):
     """running sum along an axis (default the first)"""
-    x = to_tensor(x, ctx)
+    x = charge_like(to_tensor(x, ctx), "cumsum")
     return torch.cumsum(x, _axis(axis, x))
 
 
 @register()
 def softmax(ctx, x, axis=-1):
     """exp(x) / sum(exp(x)) along an axis (default the last)"""
-    x = floating(x, ctx)
+    x = charge_like(floating(x, ctx), "softmax")
     return torch.softmax(x, _axis(axis, x))
 
 
@@ -217,7 +219,8 @@ def dot(ctx, a, b):
             f"cannot take dot of shapes {shape_text(a)} and {shape_text(b)} — the last axis of a "
             "must match the second-to-last of b"
         )
-    check_elements(math.prod(a.shape[:-1]) * (b.numel() // max(b.shape[-2], 1)), "the product")
+    count = math.prod(a.shape[:-1]) * (b.numel() // max(b.shape[-2], 1))
+    check_elements(count, "the product", max(a.element_size(), b.element_size()), count * a.shape[-1])
     return torch.tensordot(a, b, dims=([a.dim() - 1], [b.dim() - 2]))
 
 
@@ -225,7 +228,7 @@ def dot(ctx, a, b):
 def outer(ctx, a, b):
     """outer product: outer(a, b)[i, j] = a[i] * b[j] (inputs are flattened)"""
     a, b = to_tensor(a, ctx).reshape(-1), to_tensor(b, ctx).reshape(-1)
-    check_elements(a.numel() * b.numel(), "the outer product")
+    check_elements(a.numel() * b.numel(), "the outer product", max(a.element_size(), b.element_size()))
     return torch.outer(a, b)
 
 
@@ -245,7 +248,7 @@ def diag(ctx, v, k=0):
     """vector -> matrix with v on diagonal k; matrix -> its diagonal k (as numpy.diag)"""
     v, k = to_tensor(v, ctx), whole(k, "the diagonal offset k")
     if v.dim() == 1:
-        check_elements((v.numel() + abs(k)) ** 2, "the diagonal matrix")
+        check_elements((v.numel() + abs(k)) ** 2, "the diagonal matrix", v.element_size())
     elif v.dim() != 2:
         raise Problem(f"diag takes a vector or a matrix; got shape {shape_text(v)}")
     return torch.diag(v, k)
@@ -268,6 +271,8 @@ def reshape(ctx, x, *shape):
             f"cannot reshape shape {shape_text(x)} ({x.numel()} elements) into {tuple(dims)}; "
             "the sizes must multiply to the same count (at most one may be -1)"
         )
+    if not x.is_contiguous():  # reshape copies
+        charge_like(x, "reshape")
     return x.reshape(dims)
 
 
@@ -283,7 +288,7 @@ def _joined(ctx, values, what: str) -> list[Tensor]:
     tensors = [to_tensor(v, ctx) for v in values]
     if not tensors:
         raise Problem(f"{what} needs at least one value: {what}(a, b, ...)")
-    check_elements(sum(t.numel() for t in tensors), f"the {what}ed result")
+    check_elements(sum(t.numel() for t in tensors), f"the {what}ed result", max(t.element_size() for t in tensors))
     return tensors
 
 
@@ -309,13 +314,19 @@ def concat(ctx, *values, axis=0):
 @register("float")
 def _float(ctx, x):
     """x as floating point (the context's float dtype)"""
-    return to_tensor(x, ctx).to(ctx.dtype)
+    x = to_tensor(x, ctx)
+    if x.dtype != ctx.dtype:
+        check_elements(x.numel(), "float", ctx.dtype.itemsize)
+    return x.to(ctx.dtype)
 
 
 @register("int")
 def _int(ctx, x):
     """x as int64, rounding toward zero"""
-    return to_tensor(x, ctx).to(torch.int64)
+    x = to_tensor(x, ctx)
+    if x.dtype != torch.int64:
+        check_elements(x.numel(), "int", 8)
+    return x.to(torch.int64)
 
 
 FUNCTIONS["grad"] = Function(

@@ -4,16 +4,23 @@ Indices are whole numbers: Python ints, integer tensors (any shape: numpy's inte
 indexing, kept as tensors so no device sync), or floats / 0-d float tensors that hold a
 whole number. Fractions, bools and masks are refused. Slices follow Python, negative
 steps included (torch has no negative strides, so ``x[::-1]`` is done with a flip).
+
+Plain indices and slices make views (nothing to pay); integer-tensor indices gather a new
+tensor, whose size is worked out before it is made (``ones(10, 1000)[int(zeros(10**6))]``
+would be 10^9 elements) and charged to the budget, as is a flip's copy.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 
 from .errors import Problem
-from .values import Tensor, shape_text, whole
+from .values import Tensor, charge_like, check_elements, shape_text, whole
+
+_SMALL = 1 << 16  # below this bound on a gather's size, the bound itself is charged
 
 __all__ = ["index", "slice_bound", "getitem", "transpose_T", "explain_index"]
 
@@ -50,8 +57,41 @@ def getitem(x: Tensor, key: tuple) -> Tensor:
         dims = f"{x.dim()} dimension" + ("" if x.dim() == 1 else "s")
         raise Problem(f"too many indices: {parts} for a value of shape {shape_text(x)} ({dims})")
     if any(type(part) is slice and part.step is not None and part.step < 0 for part in key):
+        charge_like(x, "the flipped copy")
         x, key = _flip_negative_steps(x, key)
+    if any(isinstance(part, Tensor) for part in key):
+        check_elements(_gathered(x, key), "the indexed result", x.element_size())
     return x[key]
+
+
+def _gathered(x: Tensor, key: tuple) -> int:
+    """Elements ``x[key]`` creates when ``key`` holds integer tensors (a gather).
+
+    Index tensors broadcast to one shape (at most the product of their sizes), joined by
+    the sizes of the axes that are sliced or not indexed; with two or more index tensors
+    above a small bound, the exact shape comes from meta tensors (no memory, no data).
+    """
+    tensors = [p for p in key if isinstance(p, Tensor)]
+    bound, dim = math.prod(p.numel() for p in tensors), 0
+    for part in key:
+        if part is Ellipsis:
+            skipped = x.dim() - (len(key) - 1)
+            bound *= math.prod(x.shape[dim:dim + skipped])
+            dim += skipped
+            continue
+        if type(part) is slice:
+            bound *= len(range(*part.indices(x.shape[dim])))
+        dim += 1
+    bound *= math.prod(x.shape[dim:])
+    if len(tensors) == 1 or bound <= _SMALL:
+        return bound
+    meta = torch.empty(x.shape, dtype=x.dtype, device="meta")
+    parts = tuple(torch.empty(p.shape, dtype=p.dtype, device="meta") if isinstance(p, Tensor) else p
+                  for p in key)
+    try:
+        return meta[parts].numel()
+    except (IndexError, RuntimeError, TypeError, ValueError):
+        return 0  # torch refuses the real index too, with its message
 
 
 def _flip_negative_steps(x: Tensor, key: tuple) -> tuple[Tensor, tuple]:

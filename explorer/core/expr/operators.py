@@ -27,7 +27,7 @@ import torch
 
 from .errors import Problem
 from .parse import MAX_INT
-from .values import NUMBERS, Tensor, broadcast_shape, check_broadcast, check_matmul, describe
+from .values import NUMBERS, Tensor, broadcast_shape, charge_like, check_broadcast, check_matmul, describe
 from .values import shape_text, to_tensor
 
 __all__ = ["BINARY", "COMPARE", "UNARY", "logical_and", "logical_or", "explain"]
@@ -113,9 +113,11 @@ def _elementwise(tensor_op, number_op):
                 return number_op(a, b)
             if type(a) is float and not b.is_floating_point():
                 a = torch.tensor(a, dtype=ctx.dtype, device=b.device)
+            charge_like(b)
         elif type(b) in NUMBERS:
             if type(b) is float and not a.is_floating_point():
                 b = torch.tensor(b, dtype=ctx.dtype, device=a.device)
+            charge_like(a)
         else:
             check_broadcast(a, b)
         return tensor_op(a, b)
@@ -154,11 +156,11 @@ COMPARE = {
 def _neg(a, ctx):
     if type(a) is int or type(a) is bool:
         return _fits(-a, f"-({a})")
-    return -a
+    return -charge_like(a) if isinstance(a, Tensor) else -a
 
 
 def _not(a, ctx):
-    return (not a) if type(a) in NUMBERS else torch.logical_not(a)
+    return (not a) if type(a) in NUMBERS else torch.logical_not(charge_like(a))
 
 
 UNARY = {"-": _neg, "+": lambda a, ctx: +a, "not": _not}

@@ -6,7 +6,10 @@ them as "weak" scalars that take the tensor's dtype); the result of an expressio
 always made a tensor at the end.
 
 Here: converting user values and numbers to tensors, reading whole numbers (indices,
-sizes, axes), and the size limit on anything an expression allocates.
+sizes, axes), and the limits on anything an expression allocates: no tensor over
+:data:`MAX_ELEMENTS`, and every allocation charged to the cost budget
+(:mod:`explorer.core.budget`) before it is made, so a program is refused at the
+operation that would take its total over the budget.
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..budget import OverBudget, active
 from .errors import Problem
 from .parse import MAX_INT
 
 __all__ = [
     "MAX_ELEMENTS", "NUMBERS", "Tensor", "describe", "shape_text", "from_env", "to_tensor",
     "floating", "whole", "size", "shape_arg", "check_elements", "check_broadcast",
-    "check_matmul", "broadcast_shape", "axis", "literal_dtype", "list_value",
+    "check_matmul", "broadcast_shape", "axis", "literal_dtype", "list_value", "charge_like",
 ]  # fmt: skip
 
 MAX_ELEMENTS = 10**8  # the most elements one created or broadcast tensor may have (400 MB of float32)
@@ -120,29 +124,63 @@ def dims_arg(values: tuple, convert=None) -> list[int]:
     return dims
 
 
-def shape_arg(values: tuple, what: str) -> tuple[int, ...]:
-    """A shape from ``f(2, 3)`` or ``f((2, 3))``, checked against the allocation limit."""
+def shape_arg(values: tuple, what: str, itemsize: int = 8) -> tuple[int, ...]:
+    """A shape from ``f(2, 3)`` or ``f((2, 3))``, checked against the limits and charged."""
     dims = dims_arg(values)
-    check_elements(math.prod(dims), what)
+    check_elements(math.prod(dims), what, itemsize)
     return tuple(dims)
 
 
-def check_elements(count: int, what: str) -> None:
-    """Refuse to create a tensor of more than :data:`MAX_ELEMENTS` elements."""
+def check_elements(count: int, what: str, itemsize: int = 8, work: int = 0) -> None:
+    """Before creating ``count`` elements: refuse more than :data:`MAX_ELEMENTS` in one
+    tensor, or more than the budget left; else charge them (and ``work`` multiply-adds)."""
     if count > MAX_ELEMENTS:
         raise Problem(f"{what} would have {count:,} elements; at most {MAX_ELEMENTS:,} are allowed")
+    meter = active()
+    if meter is not None:
+        try:
+            meter.charge(count * itemsize, count + work)
+        except OverBudget as exc:
+            raise Problem(f"{what} {exc.message}") from None
+
+
+def charge_like(t: Tensor, what: str = "the result") -> Tensor:
+    """Charge a result the size of ``t`` (elementwise functions, conversions); returns ``t``."""
+    meter = active()
+    if meter is not None:
+        n = t.numel()
+        try:
+            meter.charge(n * t.element_size(), n)
+        except OverBudget as exc:
+            raise Problem(f"{what} {exc.message}") from None
+    return t
 
 
 def check_broadcast(*tensors: Tensor) -> None:
-    """Refuse an elementwise result too big to allocate.
+    """Before an elementwise result of the operands' broadcast shape: limits and charge.
 
-    The product of the operands' element counts bounds the broadcast result's size and
-    costs nothing; the exact shape is only worked out above the limit.
+    Shapes that do not broadcast are left to torch, which fails with a message.
     """
-    if math.prod(t.numel() for t in tensors) > MAX_ELEMENTS:
-        shape = broadcast_shape(*(t.shape for t in tensors))
-        if shape is not None:  # shapes that do not broadcast fail in torch, with a message
-            check_elements(math.prod(shape), "the result")
+    if len(tensors) == 2:  # the common case, kept cheap (it runs on every step)
+        a, b = tensors
+        sa, sb = a.shape, b.shape
+        if sa == sb or (len(sb) <= len(sa) and sa[len(sa) - len(sb):] == sb):
+            count = a.numel()
+        elif len(sa) <= len(sb) and sb[len(sb) - len(sa):] == sa:
+            count = b.numel()
+        else:
+            count = _broadcast_count(tensors)
+        size = a.element_size() if a.element_size() >= b.element_size() else b.element_size()
+    else:
+        count = _broadcast_count(tensors)
+        size = max(t.element_size() for t in tensors)
+    if count is not None:
+        check_elements(count, "the result", size)
+
+
+def _broadcast_count(tensors) -> int | None:
+    shape = broadcast_shape(*(t.shape for t in tensors))
+    return None if shape is None else math.prod(shape)
 
 
 def broadcast_shape(*shapes) -> tuple[int, ...] | None:
@@ -162,13 +200,21 @@ def broadcast_shape(*shapes) -> tuple[int, ...] | None:
 
 
 def check_matmul(a: Tensor, b: Tensor) -> None:
-    """Refuse a matrix product too big to allocate (same bound as :func:`check_broadcast`)."""
-    if a.numel() * b.numel() > MAX_ELEMENTS and a.dim() and b.dim():
-        rows = a.shape[-2] if a.dim() >= 2 else 1
-        cols = b.shape[-1] if b.dim() >= 2 else 1
+    """Before a matrix product: its size against the limits, and its multiply-adds."""
+    da, db = a.dim(), b.dim()
+    if not (da and db):
+        return  # torch refuses it, with a message
+    rows = a.shape[-2] if da >= 2 else 1
+    cols = b.shape[-1] if db >= 2 else 1
+    if da <= 2 and db <= 2:
+        count = rows * cols
+    else:
         batch = broadcast_shape(a.shape[:-2], b.shape[:-2])
-        if batch is not None:
-            check_elements(math.prod(batch) * rows * cols, "the product")
+        if batch is None:
+            return
+        count = math.prod(batch) * rows * cols
+    size = a.element_size() if a.element_size() >= b.element_size() else b.element_size()
+    check_elements(count, "the product", size, count * a.shape[-1])
 
 
 def axis(value: Any, ndim: int, what: str = "axis") -> int:
@@ -205,5 +251,5 @@ def list_value(values: list, ctx) -> Tensor:
     shapes = sorted({tuple(t.shape) for t in tensors})
     if len(shapes) > 1:
         raise Problem(f"the elements of a list must have one shape; got {', '.join(map(str, shapes))}")
-    check_elements(sum(t.numel() for t in tensors), "the list")
+    check_elements(sum(t.numel() for t in tensors), "the list", tensors[0].element_size())
     return torch.stack(tensors)

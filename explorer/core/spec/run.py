@@ -1,7 +1,8 @@
 """Evaluate a ScanSpec's data, check it, and run it through ``explorer.scan``.
 
 ``check(spec)`` returns every problem (static ones, then value ones, then a dry run of
-step 0 that finds shape errors before a long run starts). ``run_spec(spec)`` runs it and
+step 0 that finds shape errors before a long run starts, and the run's cost against the
+budget: see :mod:`.cost`). ``run_spec(spec)`` runs it and
 returns every output stacked over the steps, plus the ``result`` the source prints.
 """
 
@@ -13,12 +14,15 @@ from typing import Callable
 
 import torch
 
+from .. import budget
 from ..errors import ConfigError, ExplorerError, FieldProblem
 from ..expr import EvalContext, ExpressionError, compile_expression
 from ..taps import output_taps, sequence_taps
 from ..theano_scan import scan, until
+from .cost import data_problems, run_problems, step_problems
 from .model import ScanSpec
 from .names import aliases, step_args
+from .steps import step_count
 from .validate import expression_fields, validate
 
 
@@ -42,6 +46,7 @@ class _Prepared:
     values: dict[str, torch.Tensor] = field(default_factory=dict)
     sequences: list = field(default_factory=list)  # tensors after `reversed`
     initials: dict[int, torch.Tensor] = field(default_factory=dict)  # output index -> initial
+    meter: budget.Meter | None = None  # what evaluating the data cost (the budget's total so far)
 
 
 def check(spec: ScanSpec, device: str | torch.device | None = None) -> list[FieldProblem]:
@@ -78,9 +83,10 @@ def run_spec(spec: ScanSpec, device: str | torch.device | None = None,
         prepared = _prepare(spec, device)  # same seed: the real run draws what the dry run drew
     start = time.perf_counter()
     stepper = _Stepper(prepared, progress)
-    outs = scan(stepper, sequences=_sequence_args(prepared), outputs_info=_outputs_info(prepared),
-                non_sequences=[prepared.values[n.name] for n in spec.non_sequences],
-                n_steps=spec.n_steps, go_backwards=spec.go_backwards)
+    with budget.metering(meter=stepper.meter):  # each step's operations, counted per step
+        outs = scan(stepper, sequences=_sequence_args(prepared), outputs_info=_outputs_info(prepared),
+                    non_sequences=[prepared.values[n.name] for n in spec.non_sequences],
+                    n_steps=spec.n_steps, go_backwards=spec.go_backwards)
     outs = outs if isinstance(outs, list) else [outs]
     outputs = {o.name: t.detach() for o, t in zip(spec.outputs, outs)}
     seconds = time.perf_counter() - start
@@ -96,7 +102,17 @@ def _prepare(spec: ScanSpec, device) -> _Prepared:
     generator = torch.Generator(device=device).manual_seed(int(spec.seed))
     ctx = EvalContext(generator=generator, device=device, dtype=getattr(torch, spec.dtype))
     exprs = {path: compile_expression(text, scope) for path, text, scope in expression_fields(spec)}
-    p = _Prepared(spec, ctx, exprs)
+    problems = data_problems(spec, exprs, ctx.dtype)  # from shapes alone, before computing anything
+    if problems:
+        raise ConfigError(problems)
+    p = _Prepared(spec, ctx, exprs, meter=budget.Meter())
+    with budget.metering(meter=p.meter):  # all the data shares one budget, summed
+        _evaluate_data(p)
+    return p
+
+
+def _evaluate_data(p: _Prepared) -> None:
+    spec, ctx = p.spec, p.ctx
     problems: list[FieldProblem] = []
     statics: dict[str, torch.Tensor] = {}
     for i, n in enumerate(spec.non_sequences):
@@ -116,7 +132,15 @@ def _prepare(spec: ScanSpec, device) -> _Prepared:
                                          f"{list(s.taps)} read {plan.span} rows per step; give it at least "
                                          f"{plan.span} rows, or fewer taps"))
         p.values[s.name] = data
+        if s.reversed:
+            try:
+                p.meter.charge(data.numel() * data.element_size(), data.numel())
+            except budget.OverBudget as exc:
+                problems.append(FieldProblem(f"sequences[{i}].reversed", f"the reversed copy {exc.message}"))
+                continue
         p.sequences.append(torch.flip(data, [0]) if s.reversed else data)
+    if not problems:
+        problems += step_problems(spec, [int(p.values[s.name].shape[0]) for s in spec.sequences])
     for i, o in enumerate(spec.outputs):
         if o.initial is None:
             continue
@@ -135,7 +159,6 @@ def _prepare(spec: ScanSpec, device) -> _Prepared:
         p.values[f"{o.name} (initial)"] = value
     if problems:
         raise ConfigError(problems)
-    return p
 
 
 def prepare_values(spec: ScanSpec, device=None) -> dict[str, torch.Tensor]:
@@ -188,8 +211,12 @@ class _Stepper:
         self.outputs = [(i, o, f"outputs[{i}].expression") for i, o in enumerate(spec.outputs)]
         self.states = {i: _state_like(v, spec.outputs[i]) for i, v in p.initials.items()}
         self.until = p.exprs.get("until")
+        # Each step's operations against the budget (reset per step: temporaries are freed;
+        # the run's total was estimated from the dry run, see .cost).
+        self.meter = budget.Meter(p.meter.limit if p.meter is not None else None)
 
     def __call__(self, *args):
+        self.meter.used = self.meter.work = 0
         env = dict(zip(self.names, args))
         for plain, tap in self.aliases.items():
             env[plain] = env[tap]
@@ -252,8 +279,13 @@ def _dry_run(p: _Prepared) -> None:
             window = output_taps(o.taps)
             args += [init[pos] for pos in window.positions]
     args += [p.values[n.name] for n in p.spec.non_sequences]
-    with torch.no_grad():
-        stepper(*args)
+    with torch.no_grad(), budget.metering(meter=stepper.meter):
+        outs = stepper(*args)
+    lengths = {s.name: int(d.shape[0]) for s, d in zip(p.spec.sequences, p.sequences)}
+    steps = step_count(p.spec, lengths) or 0
+    problems = run_problems(p.spec, steps, p.sequences, outs[:len(p.spec.outputs)], stepper.meter, p.meter)
+    if problems:
+        raise ConfigError(problems)
 
 
 def _result(p: _Prepared, outputs: dict) -> torch.Tensor | None:

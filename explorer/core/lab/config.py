@@ -177,6 +177,10 @@ class ExperimentConfig:
         if m.backend == "manual" and m.cell not in ("vanilla", "relu"):
             problems.append(FieldProblem("model.backend", f"'manual' supports the vanilla and relu cells, not "
                                          f"{m.cell}; choose auto, fused or scan"))
+        if not problems:  # each value is in range: is their combination affordable? (see .cost)
+            from .cost import training_problems
+
+            problems += training_problems(self)
         return problems
 
 

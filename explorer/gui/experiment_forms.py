@@ -14,7 +14,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QScrollArea, QTabWidget, QWidget
 
 from explorer.core.errors import ConfigError, FieldProblem
-from explorer.core.lab.config import ExperimentConfig
+from explorer.core.lab.config import ExperimentConfig, field_problems
 
 from .config_form import ConfigForm
 
@@ -90,14 +90,11 @@ class ExperimentForms(QTabWidget):
         if self._running and section == "train" and name in LIVE_FIELDS:
             value, problems = self.forms["train"].values()
             number = value.get(name)
-            if number is None:
-                self.mark(problems)
-            elif name == "lr" and not number > 0:
-                self.mark([FieldProblem("train.lr", "must be above 0, e.g. 1e-3")])
-            elif name == "clip_norm" and number < 0:
-                self.mark([FieldProblem("train.clip_norm", "must be 0 (off) or more")])
-            else:
-                self.mark([])
+            # the same check as files, forms and the trainer's control (config.field_problems)
+            problems = [p for p in problems if p.field == f"train.{name}"] if number is None else \
+                field_problems("train", name, number)
+            self.mark(problems)
+            if not problems:
                 self.live_edit.emit(name, float(number))
         self.edited.emit()
 

@@ -12,6 +12,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from explorer.core.errors import ConfigError
 from explorer.core.lab.control import TrainControl
 
 from .run_data import RunData
@@ -110,12 +111,20 @@ class TrainingSession(QObject):
     # -- live changes -------------------------------------------------------------------------
     def set_lr(self, value: float) -> None:
         if self.control is not None and self.state in (RUNNING, PAUSED):
-            self.control.set_lr(value)
+            try:
+                self.control.set_lr(value)  # checked as train.lr is everywhere
+            except ConfigError as exc:
+                self.message.emit(f"learning rate not changed: {exc}")
+                return
             self.message.emit(f"learning rate set to {value:g} from the next step")
 
     def set_clip(self, value: float) -> None:
         if self.control is not None and self.state in (RUNNING, PAUSED):
-            self.control.set_clip(value or None)
+            try:
+                self.control.set_clip(value or None)  # checked as train.clip_norm is everywhere
+            except ConfigError as exc:
+                self.message.emit(f"gradient clipping not changed: {exc}")
+                return
             self.message.emit(f"gradient clipping {'off' if not value else f'at norm {value:g}'} from the next step")
 
     def with_trainer(self, fn: Callable, callback: Callable | None = None) -> bool:

@@ -226,21 +226,34 @@ def _coerce(value: Any, f: dataclasses.Field) -> Any:
     return value if isinstance(value, kind) else None
 
 
+def field_problems(section: str, name: str, value: Any) -> list[FieldProblem]:
+    """The problems of one value for ``section.name``: type, finiteness, choices, pattern,
+    min and max, read from the field's metadata. The one check every way in shares: files
+    and forms (through ``validate``), CLI overrides, and live edits while training
+    (the form's ``live_edit`` and :class:`~.control.TrainControl`)."""
+    cls = ExperimentConfig.SECTIONS[section]
+    f = next((f for f in dataclasses.fields(cls) if f.name == name), None)
+    if f is None:
+        return [FieldProblem(f"{section}.{name}", f"unknown field; {section} has "
+                             f"{', '.join(x.name for x in dataclasses.fields(cls))}")]
+    meta, path = f.metadata, f"{section}.{name}"
+    if type(f.default) in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        return [FieldProblem(path, f"must be a number, got {value!r}")]
+    if isinstance(value, float) and not math.isfinite(value):
+        return [FieldProblem(path, f"must be a finite number, got {value}")]
+    if "choices" in meta and value not in meta["choices"]:
+        return [FieldProblem(path, f"is {value!r}; choose one of {', '.join(meta['choices'])}")]
+    if "pattern" in meta and not (isinstance(value, str) and re.match(meta["pattern"], value)):
+        return [FieldProblem(path, f"is {value!r}; use auto, cpu, cuda or cuda:N")]
+    if "min" in meta and value < meta["min"]:
+        return [FieldProblem(path, f"is {value}; it must be at least {meta['min']}")]
+    if "max" in meta and value > meta["max"]:
+        return [FieldProblem(path, f"is {value}; it must be at most {meta['max']}")]
+    return []
+
+
 def _check_fields(section: str, obj: Any) -> list[FieldProblem]:
     problems = []
     for f in dataclasses.fields(obj):
-        value, meta, path = getattr(obj, f.name), f.metadata, f"{section}.{f.name}"
-        if type(f.default) in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            problems.append(FieldProblem(path, f"must be a number, got {value!r}"))
-            continue
-        if isinstance(value, float) and not math.isfinite(value):
-            problems.append(FieldProblem(path, f"must be a finite number, got {value}"))
-        elif "choices" in meta and value not in meta["choices"]:
-            problems.append(FieldProblem(path, f"is {value!r}; choose one of {', '.join(meta['choices'])}"))
-        elif "pattern" in meta and not (isinstance(value, str) and re.match(meta["pattern"], value)):
-            problems.append(FieldProblem(path, f"is {value!r}; use auto, cpu, cuda or cuda:N"))
-        elif "min" in meta and value < meta["min"]:
-            problems.append(FieldProblem(path, f"is {value}; it must be at least {meta['min']}"))
-        elif "max" in meta and value > meta["max"]:
-            problems.append(FieldProblem(path, f"is {value}; it must be at most {meta['max']}"))
+        problems += field_problems(section, f.name, getattr(obj, f.name))
     return problems

@@ -9,6 +9,16 @@ from __future__ import annotations
 
 import threading
 
+from ..errors import ConfigError
+
+
+def _check(name: str, value) -> None:
+    from .config import field_problems  # the fields' limits live with the config
+
+    problems = field_problems("train", name, value)
+    if problems:
+        raise ConfigError(problems)
+
 
 class TrainControl:
     def __init__(self) -> None:
@@ -22,17 +32,19 @@ class TrainControl:
 
     def set_lr(self, value: float | None) -> None:
         """Use this learning rate from the next step on, replacing the schedule's; None = back
-        to the schedule."""
-        if value is not None and not value > 0:
-            raise ValueError(f"learning rate must be > 0, got {value}")
+        to the schedule. Checked as the form and config files check ``train.lr``: a
+        ConfigError (a ValueError) names the field for nan, inf or out-of-range values."""
+        if value is not None:
+            _check("lr", value)
         with self._lock:
             self._lr = None if value is None else float(value)
             self.version += 1
 
     def set_clip(self, value: float | None) -> None:
-        """Clip gradients to this global norm from the next step on; None or 0 = no clipping."""
-        if value is not None and value < 0:
-            raise ValueError(f"clip norm must be >= 0 (0 = off), got {value}")
+        """Clip gradients to this global norm from the next step on; None or 0 = no clipping.
+        Checked as ``train.clip_norm`` is everywhere (nan, inf, negative: ConfigError)."""
+        if value is not None:
+            _check("clip_norm", value)
         with self._lock:
             self._clip, self._clip_set = (float(value) if value else None), True
             self.version += 1

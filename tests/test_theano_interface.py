@@ -209,6 +209,14 @@ def test_truncated_gradient_is_zero_not_none():
     assert g.item() == 0
 
 
+def test_truncated_result_can_be_written_in_place():
+    h0 = torch.tensor(1.0, dtype=f64, requires_grad=True)
+    out = scan(lambda s: s * 2, outputs_info=h0, n_steps=5, truncate_gradient=2)
+    out[0] = 0.0  # a user's edit of the result; the zero-gradient link must not make it a view
+    out.sum().backward()
+    assert out.tolist() == [0, 4, 8, 16, 32] and h0.grad.item() == 0
+
+
 def test_truncated_gradient_of_a_windowed_initial_value_is_zero():
     h0 = torch.tensor([1.0, 2.0, 5.0], dtype=f64, requires_grad=True)  # a spare third row, as PyTensor allows
     out = scan(lambda a, b: a + b, outputs_info=[dict(initial=h0, taps=[-2, -1])], n_steps=6, truncate_gradient=2)

@@ -2,7 +2,8 @@
 
 :class:`StepRunner` is the step function :mod:`.theano_scan` gives the carry primitive:
 it gathers each step's arguments (sequence taps, then output taps from the carried
-windows, then non-sequences), calls ``fn``, splits off ``until``, checks what came back
+windows, then non-sequences), calls ``fn``, takes its result apart (:func:`split_result`:
+outputs, ``until``, and empty updates in any of Theano's forms), checks what came back
 (count, shapes, dtypes) with errors that name the output, and shifts the windows. It also
 runs truncated backpropagation (the early steps without a graph) and, once the first step
 has shown that ``fn`` returns one plain tensor, switches to a leaner per-step path.
@@ -274,7 +275,7 @@ class _ZeroGradFor(torch.autograd.Function):
     @staticmethod
     def forward(ctx, y, *cut):
         ctx.like = [(c.shape, c.dtype, c.device) for c in cut]
-        return y.view_as(y)
+        return y.clone()  # not a view: the caller may write into the result in place
 
     @staticmethod
     def backward(ctx, grad, *_):

@@ -8,6 +8,7 @@ site-packages``); pip refuses ``--user`` inside a virtual environment, so it is 
 the prefix install.
 """
 
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -38,9 +39,18 @@ def wheel(tmp_path_factory) -> Path:
         else:
             shutil.copy2(path, src / name)
     out = tmp_path_factory.mktemp("wheel")
-    _pip("wheel", "--no-deps", "--no-build-isolation", "-w", str(out), str(src))
+    # the installed setuptools when it is new enough for pyproject (PEP 639 license), else pip's isolated build
+    isolation = ["--no-build-isolation"] if _setuptools_major() >= 77 else []
+    _pip("wheel", "--no-deps", *isolation, "-w", str(out), str(src))
     (built,) = out.glob("scan_explorer-*.whl")
     return built
+
+
+def _setuptools_major() -> int:
+    try:
+        return int(importlib.metadata.version("setuptools").split(".")[0])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return 0
 
 
 def _pip(*args: str) -> None:

@@ -157,8 +157,9 @@ def test_rows_move_and_remove(bench, qtbot):
     assert "'W'" in verdict.problems[0].message
 
 
-def test_the_unrolled_view_shows_fibonacci_reading_its_initial_rows_then_its_outputs(bench):
-    bench.load_preset("fibonacci")
+def test_the_unrolled_view_shows_fibonacci_reading_its_initial_rows_then_its_outputs(bench, qtbot):
+    with qtbot.waitSignal(bench.checker.checked, timeout=5000):  # the values are checked on a worker
+        bench.load_preset("fibonacci")
     view = bench.unrolled
     assert view.table.rowCount() == 4
     assert view.cell(0, "f_tm2") == "f's initial row 0"
@@ -173,7 +174,8 @@ def test_the_unrolled_view_shows_fibonacci_reading_its_initial_rows_then_its_out
 
 
 def test_the_unrolled_view_shows_the_reversed_sequence_read_from_its_end(bench, qtbot):
-    bench.load_preset("reversed_sequence_recurrence")
+    with qtbot.waitSignal(bench.checker.checked, timeout=5000):
+        bench.load_preset("reversed_sequence_recurrence")
     view = bench.unrolled
     assert [view.cell(t, "y") for t in range(4)] == ["y[0]", "y[1]", "y[2]", "y[3]"]
     assert [view.cell(t, "p") for t in range(4)] == ["p[4]", "p[3]", "p[2]", "p[1]"]

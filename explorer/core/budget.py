@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from .errors import ConfigError, FieldProblem
 
 __all__ = [
-    "ENV", "DEFAULT_BYTES", "WORK_PER_BYTE", "OverBudget", "Meter", "budget_bytes",
+    "ENV", "DEFAULT_BYTES", "WORK_PER_BYTE", "Interrupted", "OverBudget", "Meter", "budget_bytes",
     "metering", "active", "enter", "leave", "charge", "human_bytes", "limit_text", "cached_bytes",
     "refresh",
 ]  # fmt: skip
@@ -33,6 +33,14 @@ __all__ = [
 ENV = "SCAN_EXPLORER_BUDGET_BYTES"  # the one setting: bytes an input may create in total
 DEFAULT_BYTES = 2 * 2**30  # 2 GiB: a tenth of a 24 GiB machine, room for the app and a run
 WORK_PER_BYTE = 10  # operations allowed per byte of budget (2 GiB: ~2e10, a few seconds)
+
+
+class Interrupted(Exception):
+    """The meter's ``cancel`` event was set: the evaluation stops at its next operation.
+
+    Not a ValueError (nor anything the expression compiler turns into an ExpressionError):
+    it passes through every layer to the code that asked for the cancel.
+    """
 
 
 class OverBudget(Exception):
@@ -106,17 +114,21 @@ def limit_text(limit: int) -> str:
 class Meter:
     """Bytes and operations charged so far against the limits of one input."""
 
-    __slots__ = ("limit", "work_limit", "used", "work", "refused")
+    __slots__ = ("limit", "work_limit", "used", "work", "refused", "cancel")
 
-    def __init__(self, limit: int | None = None):
+    def __init__(self, limit: int | None = None, cancel: threading.Event | None = None):
         self.limit = budget_bytes() if limit is None else int(limit)
         self.work_limit = self.limit * WORK_PER_BYTE  # operations
         self.used = 0  # bytes charged so far
         self.work = 0  # operations charged so far
         self.refused: str | None = None  # the message of the first refusal, if any
+        self.cancel = cancel  # set from another thread: the next charge raises Interrupted
 
     def charge(self, nbytes: int, work: int = 0) -> None:
-        """Take ``nbytes`` (and ``work`` operations), or raise :class:`OverBudget`."""
+        """Take ``nbytes`` (and ``work`` operations), or raise :class:`OverBudget`
+        (:class:`Interrupted` once ``cancel`` is set)."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise Interrupted("cancelled")
         used = self.used + nbytes
         if used > self.limit:
             self._refuse(

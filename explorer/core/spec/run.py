@@ -8,6 +8,7 @@ returns every output stacked over the steps, plus the ``result`` the source prin
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -49,18 +50,28 @@ class _Prepared:
     meter: budget.Meter | None = None  # what evaluating the data cost (the budget's total so far)
 
 
-def check(spec: ScanSpec, device: str | torch.device | None = None) -> list[FieldProblem]:
-    """Every problem with ``spec``: static, then values, then a dry run of one step."""
+def check(spec: ScanSpec, device: str | torch.device | None = None,
+          cancel: threading.Event | None = None) -> list[FieldProblem]:
+    """Every problem with ``spec``: static, then values, then a dry run of one step.
+
+    ``cancel`` (set from another thread) stops the check at its next operation with
+    :class:`explorer.core.budget.Interrupted` (the workbench checks on a worker)."""
+    return check_lengths(spec, device, cancel)[0]
+
+
+def check_lengths(spec: ScanSpec, device: str | torch.device | None = None,
+                  cancel: threading.Event | None = None) -> tuple[list[FieldProblem], dict[str, int] | None]:
+    """:func:`check`, and the rows of each sequence when there is no problem (None else)."""
     problems = validate(spec)
     if problems:
-        return problems
+        return problems, None
     try:
-        prepared = _prepare(spec, device)
+        prepared = _prepare(spec, device, cancel)
         if spec.n_steps != 0:
             _dry_run(prepared)
     except ConfigError as exc:
-        return exc.problems
-    return []
+        return exc.problems, None
+    return [], {s.name: int(prepared.values[s.name].shape[0]) for s in spec.sequences}
 
 
 class Cancelled(ExplorerError):
@@ -96,7 +107,7 @@ def run_spec(spec: ScanSpec, device: str | torch.device | None = None,
 
 # -- preparation --------------------------------------------------------------------------
 
-def _prepare(spec: ScanSpec, device) -> _Prepared:
+def _prepare(spec: ScanSpec, device, cancel: threading.Event | None = None) -> _Prepared:
     device = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
                           "cpu" if device in (None, "auto") else device)
     generator = torch.Generator(device=device).manual_seed(int(spec.seed))
@@ -105,7 +116,7 @@ def _prepare(spec: ScanSpec, device) -> _Prepared:
     problems = data_problems(spec, exprs, ctx.dtype)  # from shapes alone, before computing anything
     if problems:
         raise ConfigError(problems)
-    p = _Prepared(spec, ctx, exprs, meter=budget.Meter())
+    p = _Prepared(spec, ctx, exprs, meter=budget.Meter(cancel=cancel))
     with budget.metering(meter=p.meter):  # all the data shares one budget, summed
         _evaluate_data(p)
     return p
@@ -213,7 +224,8 @@ class _Stepper:
         self.until = p.exprs.get("until")
         # Each step's operations against the budget (reset per step: temporaries are freed;
         # the run's total was estimated from the dry run, see .cost).
-        self.meter = budget.Meter(p.meter.limit if p.meter is not None else None)
+        self.meter = budget.Meter(p.meter.limit if p.meter is not None else None,
+                                  p.meter.cancel if p.meter is not None else None)
 
     def __call__(self, *args):
         self.meter.used = self.meter.work = 0
@@ -308,4 +320,4 @@ def to_jsonable(value):
     return value
 
 
-__all__ = ["Cancelled", "ScanRun", "check", "run_spec", "to_jsonable"]
+__all__ = ["Cancelled", "ScanRun", "check", "check_lengths", "run_spec", "to_jsonable"]

@@ -1,23 +1,29 @@
-"""Check the form while the user types: debounced, on the GUI thread, timed.
+"""Check the form while the user types: debounced, and never on the GUI thread.
 
-``check()`` is cheap for the gallery's specs (well under 5 ms: static checks, evaluating
-small data, one dry step), so it runs on the GUI thread after a short pause in typing.
-A spec whose check is slow (big generated data) stretches the pause to twice the last
-check's time, so typing never stalls on it.
+The static checks (names, taps, every expression parsed and compiled: no value is
+computed) run at once on the GUI thread; they are bounded by the expression limits. What
+evaluates user data (the data, the dry run of step 0, the cost estimate) runs on a worker
+(:class:`~explorer.gui.threads.BackgroundCall`), so a heavy spec never freezes the window.
+A newer check supersedes an older one: the older is cancelled at its next operation (the
+budget meter's cancel event) and its answer dropped; closing cancels and joins. A spec whose
+check is slow stretches the debounce pause to twice the last check's time.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from explorer.core.budget import Interrupted
 from explorer.core.errors import FieldProblem
-from explorer.core.spec import ScanSpec, check
+from explorer.core.spec import ScanSpec, validate
+from explorer.core.spec.run import check_lengths
 
-from .stepdata import sequence_lengths
+from ..threads import BackgroundCall
 
 DEBOUNCE_MS = 200  # pause in typing before checking
 MAX_DEBOUNCE_MS = 1500
@@ -29,14 +35,22 @@ class Verdict:
 
     spec: ScanSpec
     problems: list[FieldProblem]
-    lengths: dict[str, int] | None = None  # None when there are problems
+    lengths: dict[str, int] | None = None  # None when there are problems (or not known yet)
     ms: float = 0.0  # how long the check took
+    complete: bool = True  # False: the static checks passed, the worker is still checking values
+    read_problems: tuple = ()  # what reading the form found (to tell whether the form changed)
 
 
 class LiveCheck(QObject):
-    """``schedule()`` on every edit; ``checked(Verdict)`` after a pause, or at ``now()``."""
+    """``schedule()`` on every edit; ``checked(Verdict)`` when a check is complete.
 
-    checked = Signal(object)
+    ``now()`` checks at once: it returns a complete verdict when the static checks already
+    find problems, else a provisional one (``complete`` False, also sent as ``previewed``)
+    while the worker checks the values.
+    """
+
+    checked = Signal(object)  # a complete Verdict
+    previewed = Signal(object)  # a provisional Verdict: static checks passed, values being checked
 
     def __init__(self, read: Callable[[], tuple[ScanSpec, list[FieldProblem]]], parent: QObject | None = None):
         super().__init__(parent)
@@ -46,30 +60,107 @@ class LiveCheck(QObject):
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self.now)
         self.last: Verdict | None = None
+        self._generation = 0  # bumped by every check: only the newest one's answer counts
+        self._job: BackgroundCall | None = None  # the check running on a worker
+        self._cancel: threading.Event | None = None  # cancels it
+        self._queued: tuple | None = None  # (spec, read problems, generation): next to run
+        self._closed = False
 
     def schedule(self) -> None:
+        """After an edit: check after a pause; a check of the older form is dropped (cancelled)."""
+        self._generation += 1
+        self._cancel_running()
         self._timer.start()
 
     def pending(self) -> bool:
-        return self._timer.isActive()
+        """An edit waits for its check, or a check is running."""
+        return self._timer.isActive() or (self.last is not None and not self.last.complete)
+
+    def is_current(self) -> bool:
+        """The last verdict is complete and about what the form shows now."""
+        if self.last is None or not self.last.complete or self._timer.isActive():
+            return False
+        spec, problems = self._read()
+        return spec == self.last.spec and tuple(problems) == self.last.read_problems
 
     def now(self) -> Verdict:
         """Check at once (Run does this, so it never runs a spec that was not checked)."""
         self._timer.stop()
+        self._generation += 1
         start = time.perf_counter()
-        spec, problems = self._read()
+        spec, read_problems = self._read()
+        problems = list(read_problems)
         try:
-            problems = problems + [p for p in check(spec) if p.field not in {q.field for q in problems}]
-        except Exception as exc:  # noqa: BLE001 - check() reports problems; anything else is a bug, shown
-            problems = problems + [FieldProblem("spec", f"{type(exc).__name__}: {exc}")]
-        lengths = None
-        if not problems:
-            try:
-                lengths = sequence_lengths(spec)
-            except Exception as exc:  # noqa: BLE001 - same data check() evaluated: should not fail
-                problems = [FieldProblem("spec", f"{type(exc).__name__}: {exc}")]
-        ms = (time.perf_counter() - start) * 1000
-        self._timer.setInterval(int(min(MAX_DEBOUNCE_MS, max(DEBOUNCE_MS, 2 * ms))))
-        self.last = Verdict(spec, problems, lengths, ms)
-        self.checked.emit(self.last)
+            problems += [p for p in validate(spec) if p.field not in {q.field for q in read_problems}]
+        except Exception as exc:  # noqa: BLE001 - validate() reports problems; anything else is a bug, shown
+            problems.append(FieldProblem("spec", f"{type(exc).__name__}: {exc}"))
+        if self._closed:
+            problems.append(FieldProblem("spec", "the workbench is closing: nothing is checked any more"))
+        if problems:  # nothing to evaluate: the answer is known now
+            self._cancel_running()
+            ms = (time.perf_counter() - start) * 1000
+            self.last = Verdict(spec, problems, None, ms, True, tuple(read_problems))
+            self.checked.emit(self.last)
+            return self.last
+        self.last = Verdict(spec, [], None, 0.0, False, tuple(read_problems))
+        self.previewed.emit(self.last)
+        self._submit(spec, tuple(read_problems), self._generation)
         return self.last
+
+    def shutdown(self, ms: int = 5000) -> bool:
+        """Cancel any check and join its thread; True when none is left."""
+        self._closed = True
+        self._timer.stop()
+        self._queued = None
+        self._cancel_running()
+        return self._job is None or self._job.wait(ms)
+
+    # -- the worker ---------------------------------------------------------------------------
+    def _cancel_running(self) -> None:
+        self._queued = None
+        if self._cancel is not None:
+            self._cancel.set()
+
+    def _submit(self, spec: ScanSpec, read_problems: tuple, generation: int) -> None:
+        if self._job is not None and self._job.is_running():
+            self._cancel.set()  # superseded: it stops at its next operation
+            self._queued = (spec, read_problems, generation)
+            return
+        cancel = threading.Event()
+
+        def work():
+            begin = time.perf_counter()
+            problems, lengths = check_lengths(spec, cancel=cancel)
+            return problems, lengths, (time.perf_counter() - begin) * 1000
+
+        job = BackgroundCall(work, self)
+        job.finished.connect(lambda result: self._done(job, spec, read_problems, generation, result))
+        job.failed.connect(lambda message, trace: self._failed(job, spec, read_problems, generation, message))
+        self._job, self._cancel = job, cancel
+        job.start()
+
+    def _done(self, job, spec, read_problems, generation, result) -> None:
+        problems, lengths, ms = result
+        self._finish(job, generation, Verdict(spec, list(problems), lengths, ms, True, read_problems))
+
+    def _failed(self, job, spec, read_problems, generation, message) -> None:
+        verdict = None
+        if not (self._cancel is not None and self._cancel.is_set()):  # a cancel is no verdict
+            problem = FieldProblem("spec", message)  # check() reports problems; anything else is a bug, shown
+            verdict = Verdict(spec, [problem], None, 0.0, True, read_problems)
+        self._finish(job, generation, verdict)
+
+    def _finish(self, job, generation, verdict: Verdict | None) -> None:
+        if job is self._job:
+            self._job = self._cancel = None
+        job.deleteLater()
+        if verdict is not None and generation == self._generation and not self._closed:
+            self._timer.setInterval(int(min(MAX_DEBOUNCE_MS, max(DEBOUNCE_MS, 2 * verdict.ms))))
+            self.last = verdict
+            self.checked.emit(verdict)
+        queued, self._queued = self._queued, None
+        if queued is not None and not self._closed:
+            self._submit(*queued)
+
+
+__all__ = ["DEBOUNCE_MS", "Interrupted", "LiveCheck", "Verdict"]

@@ -51,6 +51,7 @@ class ScanWorkbench(QWidget):
         self.gallery = Gallery()
         self.runner = ScanRunner(self)
         self.checker = LiveCheck(self.form.read, self)
+        self._run_pending = False  # Run pressed; starts when the check on the worker passes
         self.marker = FieldMarker(self.form.widget_for)
         self._functions: FunctionHelp | None = None  # made on first use
         self._last_expression: ExpressionEdit | None = None  # where a chosen function goes
@@ -117,6 +118,7 @@ class ScanWorkbench(QWidget):
     def _connect(self) -> None:
         self.form.edited.connect(self._edited)
         self.checker.checked.connect(self._show_verdict)
+        self.checker.previewed.connect(self._show_preview)
         self.problems.chosen.connect(self._focus_problem)
         self.gallery.load_requested.connect(self.load_preset)
         self.examples_action.toggled.connect(self.gallery.setVisible)
@@ -166,6 +168,11 @@ class ScanWorkbench(QWidget):
         self.signature_view.show_spec(spec)  # on every edit; the check waits for a pause
         self.checker.schedule()
 
+    def _show_preview(self, verdict: Verdict) -> None:
+        # the static checks passed; the values are being checked on a worker
+        self.signature_view.show_spec(verdict.spec)
+        self._enable()
+
     def _show_verdict(self, verdict: Verdict) -> None:
         self.signature_view.show_spec(verdict.spec)
         self._show_problems(verdict.problems, verdict.spec)
@@ -175,6 +182,10 @@ class ScanWorkbench(QWidget):
             lengths = verdict.lengths or {}
             self.unrolled.show_spec(verdict.spec, lengths, step_count(verdict.spec, lengths))
         self._enable()
+        if self._run_pending:  # Run was pressed while this check ran
+            self._run_pending = False
+            if not self._start_run(verdict):
+                self.run_failed.emit(self.status.text())
 
     def _show_problems(self, problems: list[FieldProblem], spec: ScanSpec | None) -> None:
         self.marker.apply(problems)
@@ -213,10 +224,17 @@ class ScanWorkbench(QWidget):
     # -- running ----------------------------------------------------------------------
     def run(self) -> bool:
         """Check the form now and start a run; False (nothing started) if it cannot run."""
-        if self.runner.is_running():
+        if self.runner.is_running() or self._run_pending:
             self.message.emit("a run is already going; cancel it first")
             return False
-        verdict = self.checker.now()
+        verdict = self.checker.last if self.checker.is_current() else self.checker.now()
+        if not verdict.complete:  # the values are checked on a worker: run when they pass
+            self._run_pending = True
+            self.message.emit("checking before the run…")
+            return True
+        return self._start_run(verdict)
+
+    def _start_run(self, verdict: Verdict) -> bool:
         if verdict.problems:
             first = problem_text(verdict.problems[0], verdict.spec)
             n = len(verdict.problems)
@@ -232,7 +250,10 @@ class ScanWorkbench(QWidget):
         return True
 
     def cancel(self) -> None:
-        if self.runner.is_running():
+        if self._run_pending:  # the run had not started: its check was still running
+            self._run_pending = False
+            self._cancelled("cancelled")
+        elif self.runner.is_running():
             self.runner.cancel()
             self.message.emit("cancelling…")
 
@@ -247,7 +268,8 @@ class ScanWorkbench(QWidget):
     def _enable(self) -> None:
         running = self.runner.is_running()
         verdict = self.checker.last
-        self.run_action.setEnabled(not running and verdict is not None and not verdict.problems)
+        self.run_action.setEnabled(not running and verdict is not None and verdict.complete
+                                   and not verdict.problems)
         self.cancel_action.setEnabled(running)
 
     def _finished(self, run: ScanRun) -> None:
@@ -311,8 +333,10 @@ class ScanWorkbench(QWidget):
 
     # -- closing ----------------------------------------------------------------------
     def close_workbench(self) -> bool:
-        """Cancel a running scan and join its thread; True when none is left."""
-        return self.runner.shutdown()
+        """Cancel a running scan and a running check, join their threads; True when none is left."""
+        self._run_pending = False
+        checks_done = self.checker.shutdown()
+        return self.runner.shutdown() and checks_done
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.close_workbench()

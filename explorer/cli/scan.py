@@ -19,12 +19,15 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from explorer.core.lab.device import resolve_device
     from explorer.core.presets import resolve
+
+    data = resolve("scan", args.spec)  # a bad file is refused before torch is imported
+
+    from explorer.core.lab.device import resolve_device
     from explorer.core.spec import ScanSpec, describe, run_spec, signature, to_jsonable
 
     device = resolve_device(args.device, field="--device")  # a device that exists, or exit 2 naming it
-    spec = ScanSpec.from_dict(resolve("scan", args.spec))
+    spec = ScanSpec.from_dict(data)
     result = run_spec(spec, device=device)
     if args.json:
         print(json.dumps({

@@ -180,3 +180,13 @@ def test_a_spec_within_the_budget_runs():
                                    n_steps=1000))
     assert check(spec) == []
     assert run_spec(spec).outputs["y"].shape == (1000, 3)
+
+
+@pytest.mark.parametrize("seed", [2**64, 2**63, -1])
+def test_a_seed_out_of_range_is_a_field_problem(seed):
+    from explorer.core.presets import load_preset
+
+    data = load_preset("scan", "fibonacci")
+    data["seed"] = seed
+    (p,) = check(ScanSpec.from_dict(data))
+    assert p.field == "seed" and "0 to" in p.message

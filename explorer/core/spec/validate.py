@@ -13,6 +13,7 @@ from .model import ScanSpec
 from .names import name_problem, step_scope, unknown_name_hint, until_scope
 
 DTYPES = ("float32", "float64")
+MAX_SEED = 2**63 - 1  # torch's generator takes a signed 64-bit seed
 
 
 def validate(spec: ScanSpec) -> list[FieldProblem]:
@@ -91,6 +92,8 @@ def _structure(spec: ScanSpec) -> list[FieldProblem]:
         problems.append(FieldProblem("n_steps", f"must be 0 or more, not {spec.n_steps}; use go_backwards to reverse"))
     if spec.n_steps is not None and spec.n_steps > 1_000_000:
         problems.append(FieldProblem("n_steps", "at most 1,000,000 steps in the workbench"))
+    if not 0 <= spec.seed <= MAX_SEED:
+        problems.append(FieldProblem("seed", f"is {spec.seed}; a seed is a whole number from 0 to {MAX_SEED:,}"))
     if spec.dtype not in DTYPES:
         problems.append(FieldProblem("dtype", f"'{spec.dtype}' is not one of {', '.join(DTYPES)}"))
     return problems

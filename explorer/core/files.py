@@ -256,8 +256,10 @@ def _duplicate_position(text: str) -> int | None:
 # -- TOML ----------------------------------------------------------------------------------
 def parse_toml(text: str, source: str) -> dict:
     """TOML with the same guarantees: bounded nesting, finite numbers (TOML forbids duplicate keys)."""
-    import tomllib
-
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: no tomllib
+        raise FileError(f"{source}: reading TOML needs Python 3.11 or later; save the config as JSON") from None
     try:
         data = tomllib.loads(text, parse_float=_float)
     except _Refused as exc:

@@ -10,11 +10,10 @@ saying the fix; ``from_dict`` raises :class:`ConfigError` with all of them.
 from __future__ import annotations
 
 import dataclasses
-import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..decode import decode, limit_problems
 from ..errors import ConfigError, FieldProblem
 
 TASK_NAMES = ("cumsum", "echo", "copy", "adding")
@@ -103,7 +102,7 @@ class TrainConfig:
     eval_every: int = _f(500, "Evaluate every", "steps between held-out evaluations (0 = only at the end)",
                          min=0, max=10**9)  # held-out loss is the honest number
     device: str = _f("auto", "Device", "auto: CUDA when present, else CPU; or cpu, cuda, cuda:N",
-                     pattern=r"^(auto|cpu|cuda(:\d+)?)$")  # GPU when there is one
+                     pattern=r"^(auto|cpu|cuda(:\d+)?)$", pattern_help="use auto, cpu, cuda or cuda:N")  # GPU when there is one
     threads: int = _f(1, "Torch threads", "intra-op threads on the CPU (0 = torch's default); one is fastest "
                       "for small recurrent models", min=0, max=256)  # measured: 2 threads 30x slower on tiny matmuls
 
@@ -128,27 +127,14 @@ class ExperimentConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "ExperimentConfig":
-        """Build and validate; unknown keys and bad values raise one ConfigError listing all."""
-        if not isinstance(data, dict):
-            raise ConfigError(FieldProblem("config", f"must be a JSON object, not {type(data).__name__}"))
-        problems: list[FieldProblem] = []
-        known = set(cls.SECTIONS) | {"title", "description"} | set(cls.IGNORED_KEYS)
-        for key in data:
-            if key not in known:
-                problems.append(FieldProblem(str(key), f"unknown key; the top level has {', '.join(sorted(known))}"))
-        sections = {}
-        for name, section_cls in cls.SECTIONS.items():
-            sections[name] = _section_from_dict(name, section_cls, data.get(name, {}), problems)
-        texts = {}
-        for key in ("title", "description"):
-            value = data.get(key, "")
-            if not isinstance(value, str):
-                problems.append(FieldProblem(key, f"must be text, got {value!r}"))
-                value = ""
-            texts[key] = value
+        """Build and validate; unknown keys and bad values raise one ConfigError listing all.
+
+        Read by the one decoder (:mod:`explorer.core.decode`: the field types, nested
+        sections at any depth), then checked by :meth:`validate` (the fields' limits and
+        the rules between fields)."""
+        config, problems = decode(cls, data)
         if problems:
             raise ConfigError(problems)
-        config = cls(**sections, **texts)
         problems = config.validate()
         if problems:
             raise ConfigError(problems)
@@ -190,42 +176,6 @@ def field_meta(section: str, name: str) -> dict:
     return dict(next(f for f in dataclasses.fields(cls) if f.name == name).metadata)
 
 
-def _section_from_dict(name: str, cls: type, data: Any, problems: list[FieldProblem]) -> Any:
-    if not isinstance(data, dict):
-        problems.append(FieldProblem(name, f"must be an object of fields, not {type(data).__name__}"))
-        return cls()
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    values = {}
-    for key, value in data.items():
-        if key not in fields:
-            problems.append(FieldProblem(f"{name}.{key}", f"unknown field; {name} has {', '.join(fields)}"))
-            continue
-        typed = _coerce(value, fields[key])
-        if typed is None:
-            kind = type(fields[key].default).__name__
-            problems.append(FieldProblem(f"{name}.{key}", f"must be {_KIND_WORDS[kind]}, got {value!r}"))
-            continue
-        values[key] = typed
-    return cls(**values)
-
-
-_KIND_WORDS = {"int": "a whole number", "float": "a number", "str": "text", "bool": "true or false"}
-
-
-def _coerce(value: Any, f: dataclasses.Field) -> Any:
-    """``value`` as the field's type, or None when it cannot be (a bool is never a number)."""
-    kind = type(f.default)
-    if isinstance(value, bool) or value is None:
-        return value if kind is bool and isinstance(value, bool) else None
-    if kind is int:
-        if isinstance(value, int):
-            return value
-        return int(value) if isinstance(value, float) and value.is_integer() else None
-    if kind is float:
-        return float(value) if isinstance(value, (int, float)) else None
-    return value if isinstance(value, kind) else None
-
-
 def field_problems(section: str, name: str, value: Any) -> list[FieldProblem]:
     """The problems of one value for ``section.name``: type, finiteness, choices, pattern,
     min and max, read from the field's metadata. The one check every way in shares: files
@@ -236,20 +186,7 @@ def field_problems(section: str, name: str, value: Any) -> list[FieldProblem]:
     if f is None:
         return [FieldProblem(f"{section}.{name}", f"unknown field; {section} has "
                              f"{', '.join(x.name for x in dataclasses.fields(cls))}")]
-    meta, path = f.metadata, f"{section}.{name}"
-    if type(f.default) in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        return [FieldProblem(path, f"must be a number, got {value!r}")]
-    if isinstance(value, float) and not math.isfinite(value):
-        return [FieldProblem(path, f"must be a finite number, got {value}")]
-    if "choices" in meta and value not in meta["choices"]:
-        return [FieldProblem(path, f"is {value!r}; choose one of {', '.join(meta['choices'])}")]
-    if "pattern" in meta and not (isinstance(value, str) and re.match(meta["pattern"], value)):
-        return [FieldProblem(path, f"is {value!r}; use auto, cpu, cuda or cuda:N")]
-    if "min" in meta and value < meta["min"]:
-        return [FieldProblem(path, f"is {value}; it must be at least {meta['min']}")]
-    if "max" in meta and value > meta["max"]:
-        return [FieldProblem(path, f"is {value}; it must be at most {meta['max']}")]
-    return []
+    return limit_problems(f.metadata, value, f"{section}.{name}", type(f.default))
 
 
 def _check_fields(section: str, obj: Any) -> list[FieldProblem]:

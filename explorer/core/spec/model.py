@@ -8,9 +8,10 @@ and expressions (``tanh(x_tm1 @ W + b)``) are both written in the expression lan
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from ..decode import decode
 from ..errors import ConfigError, FieldProblem
 
 
@@ -63,10 +64,10 @@ class ScanSpec:
     step_variables: tuple[StepVariable, ...] = ()
     n_steps: int | None = None  # required without sequences; caps them otherwise
     go_backwards: bool = False  # walk the sequences from the end
-    until: str | None = None  # stop after the step where this holds (outputs = new values)
+    until: str | None = field(default=None, metadata={"empty_is_none": True})  # stop after the step where this holds (outputs = new values)
     seed: int = 0  # seeds every random draw (data and steps)
     dtype: str = "float64"  # float dtype of data and states: float32 | float64
-    result: str | None = None  # expression over the stacked outputs: what the source prints
+    result: str | None = field(default=None, metadata={"empty_is_none": True})  # expression over the stacked outputs: what the source prints
     expected: Any = None  # the numbers the source prints (shown beside the result; tested)
     order: int = 1000  # position in the gallery
 
@@ -82,37 +83,16 @@ class ScanSpec:
 
     @classmethod
     def from_dict(cls, data: dict) -> "ScanSpec":
-        """Build from JSON data; every structural problem is reported at once."""
-        problems: list[FieldProblem] = []
+        """Build from JSON (or TOML) data; every structural problem is reported at once.
+
+        Read by the one decoder (:mod:`explorer.core.decode`); text fields also take JSON
+        numbers and arrays (written back as text)."""
         if not isinstance(data, dict):
             raise ConfigError(FieldProblem("spec", "a ScanSpec must be a JSON object"))
-        known = {f.name for f in fields(cls)}
-        for key in data:
-            if key not in known:
-                problems.append(FieldProblem(key, f"unknown field; fields: {', '.join(sorted(known))}"))
-        kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name not in data:
-                continue
-            value = data[f.name]
-            if f.name in _ROWS:
-                kwargs[f.name] = tuple(_row(_ROWS[f.name], f.name, i, item, problems)
-                                       for i, item in enumerate(_list(value, f.name, problems)))
-            elif f.name == "n_steps":
-                kwargs[f.name] = _int_or_none(value, f.name, problems)
-            elif f.name in ("go_backwards",):
-                kwargs[f.name] = _bool(value, f.name, problems)
-            elif f.name in ("seed", "order"):
-                kwargs[f.name] = _int(value, f.name, problems)
-            elif f.name in ("until", "result"):
-                kwargs[f.name] = None if value in (None, "") else _text(value, f.name, problems)
-            elif f.name == "expected":
-                kwargs[f.name] = value
-            else:
-                kwargs[f.name] = _text(value, f.name, problems)
+        spec, problems = decode(cls, data, json_text=True)
         if problems:
             raise ConfigError(problems)
-        return cls(**kwargs)
+        return spec
 
     @classmethod
     def from_json(cls, text: str) -> "ScanSpec":
@@ -130,87 +110,3 @@ def _plain(item: dict) -> dict:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in item.items()}
 
 
-_ROWS = {
-    "sequences": SequenceSpec,
-    "outputs": OutputSpec,
-    "non_sequences": NonSequenceSpec,
-    "step_variables": StepVariable,
-}
-
-
-_REQUIRED = {
-    SequenceSpec: ("name", "data"),
-    OutputSpec: ("name", "expression"),
-    NonSequenceSpec: ("name", "value"),
-    StepVariable: ("name", "expression"),
-}
-
-
-def _list(value, path, problems) -> list:
-    if isinstance(value, list):
-        return value
-    problems.append(FieldProblem(path, f"must be a list, not {type(value).__name__}"))
-    return []
-
-
-def _row(kind, key, i, item, problems):
-    path = f"{key}[{i}]"
-    if not isinstance(item, dict):
-        problems.append(FieldProblem(path, "must be an object with fields "
-                                     + ", ".join(f.name for f in fields(kind))))
-        return None
-    allowed = {f.name for f in fields(kind)}
-    kwargs = {}
-    for name, value in item.items():
-        if name not in allowed:
-            problems.append(FieldProblem(f"{path}.{name}", f"unknown field; fields: {', '.join(sorted(allowed))}"))
-        elif name == "taps":
-            kwargs[name] = _taps(value, f"{path}.taps", problems)
-        elif name == "reversed":
-            kwargs[name] = _bool(value, f"{path}.reversed", problems)
-        elif name == "initial" and value is None:
-            kwargs[name] = None
-        else:
-            kwargs[name] = _text(value, f"{path}.{name}", problems)
-    for name in _REQUIRED[kind]:
-        if name not in kwargs:
-            problems.append(FieldProblem(f"{path}.{name}", "is required"))
-            kwargs[name] = ""
-    return kind(**kwargs)
-
-
-def _text(value, path, problems) -> str:
-    """Text fields accept JSON numbers and arrays too (written back as text)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (int, float, list)) and not isinstance(value, bool):
-        return json.dumps(value)
-    problems.append(FieldProblem(path, f"must be text, a number or an array, not {type(value).__name__}"))
-    return ""
-
-
-def _taps(value, path, problems) -> tuple[int, ...]:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (value,)
-    if isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        return tuple(value)
-    problems.append(FieldProblem(path, "must be a non-empty list of whole numbers, e.g. [-2, -1]"))
-    return (0,)
-
-
-def _bool(value, path, problems) -> bool:
-    if isinstance(value, bool):
-        return value
-    problems.append(FieldProblem(path, "must be true or false"))
-    return False
-
-
-def _int(value, path, problems) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    problems.append(FieldProblem(path, "must be a whole number"))
-    return 0
-
-
-def _int_or_none(value, path, problems) -> int | None:
-    return None if value is None else _int(value, path, problems)

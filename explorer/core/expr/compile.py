@@ -81,7 +81,7 @@ class _Compiler:
 
     def _static(self, run: Run, shape, node: ast.AST, work: int = 0) -> Run:
         """Mark ``run`` with its static ``shape`` (None: unknown) and record its cost."""
-        if shape is not None and not (type(shape) in (int, float, bool)):
+        if shape is not None and type(shape) not in (int, float, bool):
             run.shape = shape
             span = self.source.span(node)
             elements = 1

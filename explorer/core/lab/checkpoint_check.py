@@ -58,13 +58,13 @@ def check_meta(path: Path, meta: dict) -> None:
     if not isinstance(scalars, dict):
         raise _problem(path, "metadata field 'optim_scalars'", scalars, "an object of numbers")
     for key, value in scalars.items():
-        if not _number(value):
-            raise _problem(path, f"optim_scalars[{key!r}]", value, "a finite number")
+        if value is not None and not _number(value):
+            raise _problem(path, f"optim_scalars[{key!r}]", value, "a finite number (or null)")
 
 
-def expected_tensors(trainer) -> tuple[dict[str, tuple], dict[int, set[str]], set[str]]:
+def expected_tensors(trainer) -> tuple[dict[str, tuple], dict[int, set[str]], dict[str, object]]:
     """(required tensors: name -> (shape, dtype); the optimizer's tensor names per parameter
-    index, optional as a whole; the optimizer's scalar keys ``"i.name"``)."""
+    index, optional as a whole; the optimizer's other values by key ``"i.name"``)."""
     required = {f"model.{k}": (tuple(v.shape), v.dtype) for k, v in trainer.model.state_dict().items()}
     for name in ("trainer.ema", "trainer.n_clipped"):
         required[name] = ((), torch.float32)  # () each
@@ -75,7 +75,7 @@ def expected_tensors(trainer) -> tuple[dict[str, tuple], dict[int, set[str]], se
     optimizer = make_optimizer(copies, trainer.config.train)
     optimizer.step()
     per_param: dict[int, set[str]] = {}
-    scalars: set[str] = set()
+    scalars: dict[str, object] = {}
     for i, state in optimizer.state_dict()["state"].items():
         for key, value in state.items():
             if isinstance(value, torch.Tensor):
@@ -83,7 +83,7 @@ def expected_tensors(trainer) -> tuple[dict[str, tuple], dict[int, set[str]], se
                 per_param.setdefault(i, set()).add(required_name)
                 required[required_name] = (tuple(value.shape), value.dtype)
             else:
-                scalars.add(f"{i}.{key}")
+                scalars[f"{i}.{key}"] = value
     return required, per_param, scalars
 
 
@@ -129,10 +129,12 @@ def check_tensors(path: Path, tensors: dict, meta: dict, trainer) -> None:
         if key not in scalars:
             raise CheckpointError(f"{path}: optim_scalars has {key!r}, which this optimizer "
                                   f"({trainer.config.train.optimizer}) does not keep ({DAMAGED})")
-    for key in scalars:
+    for key, like in scalars.items():
         index = int(key.split(".", 1)[0])
         if key not in given and any(n in tensors for n in per_param.get(index, ())):
             raise CheckpointError(f"{path}: optim_scalars lacks {key!r} ({DAMAGED})")
+        if key in given and (given[key] is None) != (like is None):
+            raise _problem(path, f"optim_scalars[{key!r}]", given[key], "null" if like is None else "a number")
 
 
 def _check_groups(path: Path, tensors: dict, groups: dict[int, set[str]], what: str, prefix: str) -> None:

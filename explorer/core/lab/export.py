@@ -14,6 +14,7 @@ script against the trainer is what keeps the two in step.
 from __future__ import annotations
 
 import pprint
+import textwrap
 
 from .config import ExperimentConfig
 from .optim import FUSED_ON
@@ -325,7 +326,7 @@ def export_script(config: ExperimentConfig) -> str:
     """The standalone training script of ``config`` (see the module docstring)."""
     data = config.to_dict()
     title = config.title or f"{config.model.cell} RNN on the {config.task.name} task"
-    description = f"\n{config.description}\n" if config.description else ""
+    description = f"\n{textwrap.fill(config.description, 96)}\n" if config.description else ""
     fused = "cpu" in FUSED_ON[config.train.optimizer]  # the script trains on the CPU, as the app does there
     text = HEADER.format(title=title.replace('"""', "'''"), description=description.replace('"""', "'''"),
                          config=_literal(data))

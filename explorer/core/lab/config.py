@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError, FieldProblem
+from .custom_cell import CustomCell
 
 TASK_NAMES = ("cumsum", "echo", "copy", "adding")
-CELL_NAMES = ("vanilla", "relu", "gru", "lstm")
+CELL_NAMES = ("vanilla", "relu", "gru", "lstm", "custom")
 BACKENDS = ("auto", "scan", "fused", "manual")
 OPTIMIZER_NAMES = ("sgd", "adagrad", "adam", "rmsprop")
 SCHEDULE_NAMES = ("constant", "staircase", "cosine")
@@ -65,6 +66,9 @@ class ModelConfig:
                       "fused: nn.RNN/GRU/LSTM (cuDNN on a GPU); manual: hand-written BPTT (vanilla/relu, "
                       "fastest at batch 1 on a CPU); auto: fastest, switching to scan on gradient-flow steps",
                       choices=list(BACKENDS))  # speed with diagnostics
+    custom: CustomCell | None = field(default=None, metadata={
+        "label": "Custom cell", "help": "cell = custom: states, parameters and one expression per state "
+        "(the scan workbench's language)", "form": False})  # None: a built-in cell; its editor is not a line edit
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,12 @@ class ExperimentConfig:
         elif tr.steps == 0:
             problems.append(FieldProblem("train.steps", f"the {t.name} task draws fresh sequences forever and "
                                          "has no epochs; set steps > 0"))
+        if m.cell == "custom" and m.custom is None:
+            problems.append(FieldProblem("model.custom", "cell is custom but no custom cell is given; write its "
+                                         "states, parameters and expressions, or choose a built-in cell"))
+        if m.cell == "custom" and m.backend not in ("auto", "scan"):
+            problems.append(FieldProblem("model.backend", f"a custom cell runs on the scan path, not {m.backend!r}; "
+                                         "choose auto or scan"))
         if m.backend == "manual" and m.cell not in ("vanilla", "relu"):
             problems.append(FieldProblem("model.backend", f"'manual' supports the vanilla and relu cells, not "
                                          f"{m.cell}; choose auto, fused or scan"))
@@ -195,6 +205,12 @@ def _section_from_dict(name: str, cls: type, data: Any, problems: list[FieldProb
     for key, value in data.items():
         if key not in fields:
             problems.append(FieldProblem(f"{name}.{key}", f"unknown field; {name} has {', '.join(fields)}"))
+            continue
+        if cls is ModelConfig and key == "custom":  # the one nested field: a custom cell
+            try:
+                values[key] = None if value is None else CustomCell.from_dict(value, f"{name}.custom")
+            except ConfigError as exc:
+                problems.extend(exc.problems)
             continue
         typed = _coerce(value, fields[key])
         if typed is None:
@@ -226,6 +242,8 @@ def _check_fields(section: str, obj: Any) -> list[FieldProblem]:
     problems = []
     for f in dataclasses.fields(obj):
         value, meta, path = getattr(obj, f.name), f.metadata, f"{section}.{f.name}"
+        if f.name == "custom":
+            continue  # checked by CustomCell.from_dict / check_cell
         if type(f.default) in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
             problems.append(FieldProblem(path, f"must be a number, got {value!r}"))
             continue

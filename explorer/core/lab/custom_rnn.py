@@ -7,15 +7,17 @@ checkpoints work as for the built-in cells.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import torch
 from torch import nn
 
-from ..errors import ConfigError, FieldProblem
+from ..errors import ConfigError, ExplorerError, FieldProblem
 from ..expr import ExpressionError, compile_expression
 from ..scan import scan
 from .custom_cell import MAX_PARAM_ELEMENTS, CellParam, CustomCell, step_names, structural_problems
+from .custom_hoist import PER_CALL, Plan, plan_step
 
 
 # -- checks ---------------------------------------------------------------------------------------
@@ -102,6 +104,51 @@ def init_param(p: CellParam, shape: tuple[int, ...], generator: torch.Generator)
     return t
 
 
+class _Compiled:
+    """A step as compiled expressions: constants (once per forward), per-time parts (once for all
+    steps), then the loop's variables and state expressions (see :mod:`.custom_hoist`)."""
+
+    def __init__(self, cell: CustomCell, plan: Plan | None):
+        names = step_names(cell)
+        if plan is None:  # everything in the loop, as written
+            plan = Plan(variables=[(v.name, v.expression) for v in cell.variables], expressions=list(cell.expressions))
+        hoisted = {n for n, _ in plan.constants} | {n for n, _ in plan.per_time}
+        allowed = names | hoisted
+        self.constants = [(n, compile_expression(t, names=allowed)) for n, t in plan.constants]
+        self.per_time = [(n, compile_expression(t, names=allowed)) for n, t in plan.per_time]
+        self.variables = [(n, compile_expression(t, names=allowed)) for n, t in plan.variables]
+        self.exprs = [compile_expression(t, names=allowed) for t in plan.expressions]
+        self.state_names = [f"{s}_tm1" for s in cell.states]
+        self.two_states = len(cell.states) == 2
+
+    def run(self, params: dict, x: torch.Tensor, state, kept: list | None):
+        """x (T, B, I) -> (final state, hs (T, B, H)) on the core scan."""
+        base = dict(params)
+        for name, expr in self.constants:
+            base[name] = expr(base)
+        whole = dict(base, x=x)  # the per-time parts see the whole sequence (T, B, I)
+        for name, expr in self.per_time:
+            whole[name] = expr(whole)  # (T, B, K)
+        time_names = ["x"] + [name for name, _ in self.per_time]
+        xs = tuple(whole[name] for name in time_names)
+        names, variables, exprs, two = self.state_names, self.variables, self.exprs, self.two_states
+
+        env = dict(base)  # one dict for the whole loop: every step overwrites the same names
+
+        def step(carry, xs_t):
+            env.update(zip(time_names, xs_t))
+            env.update(zip(names, carry if two else (carry,)))
+            for name, expr in variables:
+                env[name] = expr(env)
+            new = tuple(e(env) for e in exprs)  # each (B, H)
+            if kept is not None:
+                new[0].retain_grad()  # dL/dh_t for the gradient-flow plot
+                kept.append(new[0])
+            return (new if two else new[0]), new[0]
+
+        return scan(step, state, xs)
+
+
 class CustomRNN(nn.Module):
     """Every layer's parameters (``layers.{k}.{name}``), and the step that runs them."""
 
@@ -112,10 +159,8 @@ class CustomRNN(nn.Module):
         if problems:
             raise ConfigError(problems)
         self.cell, self.hidden = cell, hidden
-        self.variables = [(v.name, compile_expression(v.expression, names=step_names(cell, upto=i)))
-                          for i, v in enumerate(cell.variables)]
-        self.exprs = [compile_expression(e, names=step_names(cell)) for e in cell.expressions]
         gen = generator or torch.Generator().manual_seed(0)
+        self._compiled: dict = {}  # (first layer?, dtype) -> _Compiled, chosen on first use
         self.layers = nn.ModuleList()
         for k in range(layers):
             size = input_size if k == 0 else hidden
@@ -132,25 +177,30 @@ class CustomRNN(nn.Module):
         h = like.new_zeros(batch, self.hidden)  # (B, H)
         return (h, h.clone()) if self.two_states else h
 
-    def step_fn(self, k: int, kept: list | None = None):
-        """``step(state, x_t) -> (state, h_t)`` of layer ``k`` for the core scan."""
-        params = dict(self.layers[k].named_parameters())
-        names, exprs = [f"{s}_tm1" for s in self.cell.states], self.exprs
-        variables = self.variables
-
-        def step(state, x_t):
-            env = dict(params, x=x_t)
-            env.update(zip(names, state if self.two_states else (state,)))
-            for name, expr in variables:
-                env[name] = expr(env)
-            new = tuple(e(env) for e in exprs)  # each (B, H)
-            if kept is not None:
-                new[0].retain_grad()  # dL/dh_t for the gradient-flow plot
-                kept.append(new[0])
-            return (new if self.two_states else new[0]), new[0]
-
-        return step
-
     def run_layer(self, k: int, x: torch.Tensor, state, kept: list | None = None):
-        """x (T, B, I) -> (final state, hs (T, B, H))."""
-        return scan(self.step_fn(k, kept), state, x)
+        """x (T, B, I) -> (final state, hs (T, B, H)); the state-free parts run for all steps at once."""
+        params = dict(self.layers[k].named_parameters())
+        key = (k == 0, x.dtype)
+        if key not in self._compiled:
+            self._compiled[key] = self._choose(params, x, state)
+        return self._compiled[key].run(params, x, state, kept)
+
+    def _choose(self, params: dict, x: torch.Tensor, state) -> _Compiled:
+        """The hoisted step when it gives the loop's numbers on a short probe of this layer, else the loop."""
+        plain = _Compiled(self.cell, None)
+        plan = plan_step({n: p.dim() for n, p in params.items()}, [(v.name, v.expression) for v in self.cell.variables],
+                         list(self.cell.expressions))
+        texts = [v.expression for v in self.cell.variables] + list(self.cell.expressions)
+        if not (plan.constants or plan.per_time) or any(re.search(rf"\b{f}\s*\(", t) for f in PER_CALL for t in texts):
+            return plain  # nothing to hoist, or random draws (the probe below would consume them)
+        try:
+            fast = _Compiled(self.cell, plan)
+            with torch.no_grad():
+                probe = torch.randn(3, 2, x.shape[-1], generator=torch.Generator().manual_seed(0), dtype=x.dtype)
+                zero = self.zero_state(2, probe)
+                a, b = fast.run(params, probe, zero, None)[1], plain.run(params, probe, zero, None)[1]
+            if a.shape == b.shape and torch.allclose(a, b, rtol=1e-5, atol=1e-6, equal_nan=True):
+                return fast
+        except ExplorerError:
+            pass
+        return plain

@@ -90,3 +90,16 @@ def test_errors_name_the_problem():
         scan(lambda c, x: c, torch.zeros(()), torch.zeros(2))
     with pytest.raises(ScanError, match="same structure"):
         scan(lambda c, x: ((c, c), None), torch.zeros(()), torch.zeros(2))
+
+
+def test_a_carry_that_changes_dtype_is_named():
+    import pytest
+    import torch
+
+    from explorer.core.errors import ScanError
+    from explorer.core.scan import scan
+
+    with pytest.raises(ScanError, match=r"changed dtype from torch.float32 to torch.float64"):
+        scan(lambda c, x: (c.double() + 1, c), torch.zeros(()), length=3)
+    with pytest.raises(ScanError, match=r"carry\[1\] changed dtype"):
+        scan(lambda c, x: ((c[0], c[1].double()), None), (torch.zeros(2), torch.zeros(2)), length=2)

@@ -122,15 +122,16 @@ def _indexer(xs: Any) -> Callable[[int], Any]:
 
 
 def _carry_checker(init: Any) -> Callable[[Any, int], None]:
-    """A per-step check that the carry keeps its structure and shapes: cheap when it
-    does, a message naming the offending leaf when it does not."""
+    """A per-step check that the carry keeps its structure, shapes and dtypes (as JAX's
+    lax.scan does): cheap when it does, a message naming the offending leaf when it does not."""
     struct = structure(init)
     shapes = [leaf.shape if isinstance(leaf, torch.Tensor) else None for leaf in leaves(init)]
+    dtypes = [leaf.dtype if isinstance(leaf, torch.Tensor) else None for leaf in leaves(init)]
     if isinstance(init, torch.Tensor):
-        shape = init.shape
+        shape, dtype = init.shape, init.dtype
 
         def check_tensor(carry: Any, t: int) -> None:
-            if not isinstance(carry, torch.Tensor) or carry.shape != shape:
+            if not isinstance(carry, torch.Tensor) or carry.shape != shape or carry.dtype != dtype:
                 _explain_carry(carry, struct, shapes, init, t)
 
         return check_tensor
@@ -141,8 +142,8 @@ def _carry_checker(init: Any) -> Callable[[Any, int], None]:
         def check_flat(carry: Any, t: int) -> None:
             if type(carry) is not tuple or len(carry) != n:
                 _explain_carry(carry, struct, shapes, init, t)
-            for old, leaf in zip(shapes, carry):
-                if leaf.shape != old:
+            for old, kind, leaf in zip(shapes, dtypes, carry):
+                if leaf.shape != old or leaf.dtype != kind:
                     _explain_carry(carry, struct, shapes, init, t)
 
         return check_flat
@@ -150,8 +151,8 @@ def _carry_checker(init: Any) -> Callable[[Any, int], None]:
     def check(carry: Any, t: int) -> None:
         new = leaves(carry)
         if len(new) != len(shapes) or any(
-            old is not None and (not isinstance(leaf, torch.Tensor) or leaf.shape != old)
-            for old, leaf in zip(shapes, new)
+            old is not None and (not isinstance(leaf, torch.Tensor) or leaf.shape != old or leaf.dtype != kind)
+            for old, kind, leaf in zip(shapes, dtypes, new)
         ):
             _explain_carry(carry, struct, shapes, init, t)
 
@@ -172,6 +173,12 @@ def _explain_carry(carry: Any, struct: Any, shapes: list, init: Any, t: int) -> 
                 f"at step {t} carry{path if path != '(root)' else ''} changed shape from "
                 f"{tuple(old)} to {new}. Each step must keep the shape of the carry."
             )
+        if old is not None and leaf.dtype != init_leaf_dtype(init, path):
+            raise ScanError(
+                f"at step {t} carry{path if path != '(root)' else ''} changed dtype from "
+                f"{init_leaf_dtype(init, path)} to {leaf.dtype}. Each step must keep the dtype of the carry; "
+                "revise the function (e.g. cast with .to(carry.dtype)) or start from an init of that dtype."
+            )
 
 
 def _stack(ys: list) -> Any:
@@ -179,3 +186,10 @@ def _stack(ys: list) -> Any:
         return None
     return tree_map(lambda *vals: None if vals[0] is None else torch.stack(
         [v if isinstance(v, torch.Tensor) else torch.as_tensor(v) for v in vals]), ys[0], *ys[1:])
+
+
+def init_leaf_dtype(init: Any, path: str) -> torch.dtype | None:
+    for p, leaf in zip(paths(init), leaves(init)):
+        if p == path:
+            return leaf.dtype if isinstance(leaf, torch.Tensor) else None
+    return None

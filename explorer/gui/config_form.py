@@ -28,7 +28,7 @@ class ConfigForm(QWidget):
     def __init__(self, section: str, cls: type, parent: QWidget | None = None):
         super().__init__(parent)
         self.section, self.cls = section, cls
-        self.fields = {f.name: f for f in dataclasses.fields(cls)}
+        self.fields = {f.name: f for f in dataclasses.fields(cls) if f.metadata.get("form", True)}  # form=False: kept as loaded
         self.editors: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
         self.labels: dict[str, QLabel] = {}

@@ -55,7 +55,8 @@ class ExperimentForms(QTabWidget):
         problems: list[FieldProblem] = []
         for key, form in self.forms.items():
             values, bad = form.values()
-            data[key] = values
+            base = dataclasses.asdict(getattr(self._base, key))
+            data[key] = {**{k: v for k, v in base.items() if k not in form.fields}, **values}  # unformed fields kept
             problems += bad
         config = None
         if not problems:

@@ -87,12 +87,13 @@ def init_weights(module: nn.Module, readout: nn.Linear, cell: Cell, scale: float
     default init. The ReLU cell's W_hh starts as the identity either way."""
     with torch.no_grad():
         if scale > 0:
-            for name, p in list(module.named_parameters()) + [("weight", readout.weight), ("bias", readout.bias)]:
+            own = list(module.named_parameters()) if module is not None else []  # None: a custom cell's own init
+            for name, p in own + [("weight", readout.weight), ("bias", readout.bias)]:
                 if name.startswith("weight"):
                     p.uniform_(-scale, scale, generator=generator)
                 else:
                     p.zero_()
-        if cell.identity_hh:
+        if cell is not None and cell.identity_hh:
             for name, p in module.named_parameters():
                 if name.startswith("weight_hh"):
                     p.copy_(torch.eye(p.shape[0]))

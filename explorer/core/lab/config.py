@@ -15,9 +15,10 @@ from typing import Any
 
 from ..decode import decode, limit_problems
 from ..errors import ConfigError, FieldProblem
+from .custom_cell import CustomCell, structural_problems
 
 TASK_NAMES = ("cumsum", "echo", "copy", "adding")
-CELL_NAMES = ("vanilla", "relu", "gru", "lstm")
+CELL_NAMES = ("vanilla", "relu", "gru", "lstm", "custom")
 BACKENDS = ("auto", "scan", "fused", "manual")
 OPTIMIZER_NAMES = ("sgd", "adagrad", "adam", "rmsprop")
 SCHEDULE_NAMES = ("constant", "staircase", "cosine")
@@ -64,6 +65,9 @@ class ModelConfig:
                       "fused: nn.RNN/GRU/LSTM (cuDNN on a GPU); manual: hand-written BPTT (vanilla/relu, "
                       "fastest at batch 1 on a CPU); auto: fastest, switching to scan on gradient-flow steps",
                       choices=list(BACKENDS))  # speed with diagnostics
+    custom: CustomCell | None = field(default=None, metadata={
+        "label": "Custom cell", "help": "cell = custom: states, parameters and one expression per state "
+        "(the scan workbench's language)", "form": False})  # None: a built-in cell; its editor is not a line edit
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,12 @@ class ExperimentConfig:
         elif tr.steps == 0:
             problems.append(FieldProblem("train.steps", f"the {t.name} task draws fresh sequences forever and "
                                          "has no epochs; set steps > 0"))
+        if m.cell == "custom" and m.custom is None:
+            problems.append(FieldProblem("model.custom", "cell is custom but no custom cell is given; write its "
+                                         "states, parameters and expressions, or choose a built-in cell"))
+        if m.cell == "custom" and m.backend not in ("auto", "scan"):
+            problems.append(FieldProblem("model.backend", f"a custom cell runs on the scan path, not {m.backend!r}; "
+                                         "choose auto or scan"))
         if m.backend == "manual" and m.cell not in ("vanilla", "relu"):
             problems.append(FieldProblem("model.backend", f"'manual' supports the vanilla and relu cells, not "
                                          f"{m.cell}; choose auto, fused or scan"))
@@ -193,4 +203,6 @@ def _check_fields(section: str, obj: Any) -> list[FieldProblem]:
     problems = []
     for f in dataclasses.fields(obj):
         problems += field_problems(section, f.name, getattr(obj, f.name))
+    if section == "model" and obj.custom is not None:  # the nested custom cell: what needs no evaluation
+        problems += structural_problems(obj.custom, "model.custom")
     return problems

@@ -43,12 +43,14 @@ def training_costs(config) -> list[tuple[int, tuple[str, ...], str]]:
     inputs, outputs = task.input_size, task.output_size
     target = outputs if task.loss == "mse" else 2  # int64 class ids: two floats' worth
     per_step = inputs + target + 1  # floats per sequence step: inputs, target, mask
-    g, h, layers, b = GATES[m.cell], m.hidden_size, m.layers, tr.batch_size
+    h, layers, b = m.hidden_size, m.layers, tr.batch_size
+    # a custom cell: each state and variable is a (B, H) value per step, about two ops each
+    g = GATES[m.cell] if m.custom is None else 2 * (len(m.custom.states) + len(m.custom.variables))
     window = tr.num_steps if (tr.bptt == "truncated" or task.name == "echo") else t_seq
     window = min(window, t_seq) if task.name != "echo" else window
     length = LENGTH_FIELDS[task.name]
 
-    params = sum(g * h * ((inputs if k == 0 else h) + h + 2) for k in range(layers)) + h * outputs + outputs
+    params = sum(_layer_params(m, g, inputs if k == 0 else h) for k in range(layers)) + h * outputs + outputs
     batch_steps = window if task.name == "echo" else t_seq
     heldout_n = config.task.heldout_size
     parts = [
@@ -67,6 +69,15 @@ def training_costs(config) -> list[tuple[int, tuple[str, ...], str]]:
         parts.append((n * (2 + 2 + 2 * inputs) * FLOAT, ("task.stream_length",),
                       f"the echo stream: {n:,} steps, as bits, rows and one-hot windows"))
     return parts
+
+
+def _layer_params(m, g: int, inputs: int) -> int:
+    h = m.hidden_size
+    if m.custom is None:
+        return g * h * (inputs + h + 2)
+    from .custom_cell import param_count
+
+    return param_count(m.custom, inputs, h) or 0  # None: a shape the check at build time will judge
 
 
 def training_problems(config, limit: int | None = None) -> list[FieldProblem]:

@@ -21,6 +21,7 @@ from ..scan import scan
 from .bptt import ManualRNNLayer
 from .cells import CELLS, Cell, init_weights
 from .config import ModelConfig
+from .custom_rnn import CustomRNN
 
 
 @dataclass
@@ -33,11 +34,18 @@ class ModelOutput:
 
 
 class RNNModel(nn.Module):
-    def __init__(self, config: ModelConfig, input_size: int, output_size: int, loss: str = "mse"):
+    def __init__(self, config: ModelConfig, input_size: int, output_size: int, loss: str = "mse",
+                 generator: torch.Generator | None = None):
         super().__init__()
         self.config, self.loss_kind = config, loss
-        self.cell: Cell = CELLS[config.cell]
-        self.rnn = self.cell.fused(input_size, config.hidden_size, config.layers)  # parameters + fused path
+        self.input_size = input_size
+        self.custom = config.cell == "custom"  # a cell written in the expression language: scan path only
+        if self.custom:
+            self.cell = None
+            self.rnn = CustomRNN(config.custom, input_size, config.hidden_size, config.layers, generator)
+        else:
+            self.cell: Cell = CELLS[config.cell]
+            self.rnn = self.cell.fused(input_size, config.hidden_size, config.layers)  # parameters + fused path
         self.readout = nn.Linear(config.hidden_size, output_size)  # (H,) -> (O,) at every step
 
     def layer_weights(self, k: int) -> tuple[torch.Tensor, ...]:
@@ -46,6 +54,9 @@ class RNNModel(nn.Module):
                 getattr(r, f"bias_ih_l{k}"), getattr(r, f"bias_hh_l{k}"))
 
     def zero_state(self, batch: int) -> tuple:
+        if self.custom:
+            like = self.readout.weight
+            return tuple(self.rnn.zero_state(batch, like) for _ in range(self.config.layers))
         like = self.rnn.weight_hh_l0
         return tuple(self.cell.zero_state(batch, self.config.hidden_size, like) for _ in range(self.config.layers))
 
@@ -54,7 +65,8 @@ class RNNModel(nn.Module):
         """``inputs`` (T, B, I) -> :class:`ModelOutput`; ``state`` None = zeros."""
         if watch and backend != "scan":
             raise ValueError("watch=True (gradient flow) needs the scan backend")
-        top, final, layer_states, watched = RUNNERS[backend](self, inputs, state, watch)
+        run = _run_custom if self.custom else RUNNERS[backend]  # a custom cell runs on the scan path only
+        top, final, layer_states, watched = run(self, inputs, state, watch)
         return ModelOutput(self.readout(top), top, final, layer_states, watched)  # readout: (T, B, O)
 
 
@@ -75,6 +87,20 @@ def _run_scan(model: RNNModel, x: torch.Tensor, state: tuple | None, watch: bool
             return new, cell.top(new)
 
         final, hs = scan(step, state[k], xp)  # hs (T, B, H)
+        finals.append(final)
+        layer_states.append(hs)
+        if watch:
+            watched.append(kept)
+        inp = hs
+    return inp, tuple(finals), layer_states, watched
+
+
+def _run_custom(model: RNNModel, x: torch.Tensor, state: tuple | None, watch: bool):
+    state = state if state is not None else model.zero_state(x.shape[1])
+    inp, finals, layer_states, watched = x, [], [], [] if watch else None
+    for k in range(model.config.layers):
+        kept = [] if watch else None
+        final, hs = model.rnn.run_layer(k, inp, state[k], kept)  # hs (T, B, H)
         finals.append(final)
         layer_states.append(hs)
         if watch:
@@ -110,6 +136,8 @@ RUNNERS = {"scan": _run_scan, "fused": _run_fused, "manual": _run_manual}
 def resolve_backend(config: ModelConfig, device: torch.device) -> str:
     """The backend for ordinary steps: ``auto`` = fused on a GPU (cuDNN), on a CPU the manual
     path where the cell has one, else fused."""
+    if config.cell == "custom":
+        return "scan"
     if config.backend != "auto":
         return config.backend
     if device.type == "cpu" and config.cell in ("vanilla", "relu"):
@@ -122,8 +150,12 @@ def build_model(config: ModelConfig, input_size: int, output_size: int, loss: st
     """A model with seeded initial weights (on the CPU; move it with ``.to(device)``)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # torch's default init draws from the global generator
-        model = RNNModel(config, input_size, output_size, loss)
         gen = torch.Generator().manual_seed(seed)
+        if config.cell == "custom":  # its parameters draw from gen first, in their listed order, then the readout
+            model = RNNModel(config, input_size, output_size, loss, generator=gen)
+            init_weights(None, model.readout, None, config.init_scale, gen)
+            return model
+        model = RNNModel(config, input_size, output_size, loss)
         init_weights(model.rnn, model.readout, model.cell, config.init_scale, gen)
     return model
 

@@ -49,8 +49,8 @@ def predict(source: Any, inputs: np.ndarray, state: tuple | None = None) -> dict
     single = inputs.ndim == 2
     model = _cpu_model(source)
     x = torch.from_numpy(inputs[:, None] if single else inputs.transpose(1, 0, 2).copy())  # (T, B, I)
-    if x.shape[-1] != model.rnn.input_size:
-        raise ValueError(f"inputs have {x.shape[-1]} features per step; the model takes {model.rnn.input_size}")
+    if x.shape[-1] != model.input_size:
+        raise ValueError(f"inputs have {x.shape[-1]} features per step; the model takes {model.input_size}")
     with torch.no_grad():
         out = model(x, state, backend="scan")
     shown = DISPLAY[model.loss_kind](out.outputs)  # (T, B, O)

@@ -47,7 +47,7 @@ class Trainer:
         self.task = make_task(config.task)
         self.model = build_model(config.model, self.task.input_size, self.task.output_size, self.task.loss,
                                  seed=tr.seed).to(self.device)
-        if self.device.type == "cuda":
+        if self.device.type == "cuda" and not self.model.custom:
             self.model.rnn.flatten_parameters()  # one weight buffer for cuDNN
         self.backend = resolve_backend(config.model, self.device)  # ordinary steps
         self.measures_flow = config.model.backend in ("auto", "scan")  # flow steps run on the scan path

@@ -125,4 +125,4 @@ def test_a_custom_cell_too_big_for_the_budget_is_refused_before_it_is_built():
     data["model"]["hidden_size"], data["model"]["layers"] = 1024, 16
     with pytest.raises(ConfigError) as err:
         ExperimentConfig.from_dict(data)
-    assert "model.hidden_size" in err.value.fields and "GiB" in str(err.value) or "GB" in str(err.value)
+    assert "model.hidden_size" in err.value.fields and ("GiB" in str(err.value) or "GB" in str(err.value))

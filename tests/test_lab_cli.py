@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = {"steps", "loss", "loss_ema", "heldout_loss", "seconds", "steps_per_s"}
 
@@ -13,6 +15,12 @@ REQUIRED = {"steps", "loss", "loss_ema", "heldout_loss", "seconds", "steps_per_s
 def main_py(*args):
     return subprocess.run([sys.executable, "main.py", "train", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
+
+
+@pytest.fixture(autouse=True)
+def _workspace(tmp_path, monkeypatch):
+    """Every run these tests record goes to a temp workspace, never the user's."""
+    monkeypatch.setenv("SCAN_EXPLORER_WORKSPACE", str(tmp_path / "workspace"))
 
 
 def test_json_summary_alone_on_stdout_and_files_in_out_then_resume(tmp_path):

@@ -33,9 +33,10 @@ _ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4,}$")
 class UnknownRunError(ExplorerError):
     """No run with this id in the workspace."""
 
-    def __init__(self, run_id: str, workspace: Path):
+    def __init__(self, run_id: str, workspace: Path, why: str = ""):
         self.run_id = run_id
-        super().__init__(f"no run {run_id!r} in the workspace {workspace}; `python main.py runs` lists them")
+        super().__init__(f"no run {run_id!r} in the workspace {workspace}"
+                         f"{': ' + why if why else ''}; `python main.py runs` lists them")
 
 
 @dataclass(frozen=True)

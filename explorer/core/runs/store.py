@@ -115,6 +115,20 @@ class RunStore:
             raise ExplorerError(f"run {run_id}'s record {folder / 'run.json'} is missing or damaged")
         return _shown(record)
 
+    def find(self, text: str) -> str:
+        """The id of the run that ``text`` names: its id, a unique start of an id, or a unique
+        name; UnknownRunError naming ``text`` otherwise."""
+        if valid_id(text) and (self.runs_dir / text).is_dir():
+            return text
+        records = self.list()
+        hits = [r.id for r in records if r.id.startswith(text)] or [r.id for r in records if r.name == text]
+        if len(hits) == 1 and text:
+            return hits[0]
+        if len(hits) > 1:
+            raise UnknownRunError(text, self.workspace, f"{len(hits)} runs match it ({', '.join(hits[:4])}"
+                                  f"{', ...' if len(hits) > 4 else ''}); give more of the id")
+        raise UnknownRunError(text, self.workspace)
+
     def metrics(self, run_id: str) -> dict[str, np.ndarray]:
         """The run's metric columns (METRIC_COLUMNS) as float arrays, NaN where blank."""
         return read_metrics(self._folder(run_id) / METRICS_FILE)

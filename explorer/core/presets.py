@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import ConfigError, FieldProblem
 
-KINDS = ("scan", "train")
+KINDS = ("scan", "train", "sweep")
 
 
 def resources_dir() -> Path:

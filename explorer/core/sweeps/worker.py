@@ -1,0 +1,177 @@
+"""A sweep worker: one process that runs queued trials until the sweep has none left.
+
+``python main.py sweep worker NAME --storage URL`` runs :func:`run_worker`. Each trial is
+one run in the workspace's RunStore (``train_run``, source "sweep"), its run id kept as the
+trial's user attr ``run_id``. Optuna does the rest: the queue, the heartbeat, pruning.
+
+- A trial that raises or ends non-finite is FAIL with its ``message``; the sweep goes on.
+- SIGTERM / SIGINT stop the current trial cleanly (its run ends "stopped") and queue it
+  again, so a resumed sweep runs it from the start.
+- While no trial is queued but some are running, the worker waits: a worker killed with -9
+  leaves a trial whose heartbeat goes stale, and this worker fails and retries it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+
+from ..errors import ExplorerError
+from . import study as studies
+
+POLL_S = 1.0  # while waiting for other workers' trials (a cheap query)
+FAILED_STATES = ("failed", "nonfinite", "diverged", "crashed")  # run statuses that fail the trial
+
+
+class TrialFailed(Exception):
+    """A trial whose run failed; optuna records it FAIL (caught: the sweep goes on)."""
+
+
+class TrialStopped(Exception):
+    """A trial stopped on request; queued again before this is raised."""
+
+
+def _pruned_class():
+    import optuna
+
+    class TrialPrunedRun(optuna.TrialPruned):
+        """Raised from ``on_report``: optuna records PRUNED, the run store ``pruned``."""
+
+        run_status = "pruned"
+
+    return TrialPrunedRun
+
+
+class SweepWorker:
+    def __init__(self, name: str, storage_url: str, workspace: str | Path | None = None, *,
+                 heartbeat_s: int = studies.HEARTBEAT_S, grace_s: int | None = None):
+        from ..runs import RunStore
+
+        self.name, self.url = name, storage_url
+        self.store = RunStore(workspace)
+        self.storage = studies.open_storage(storage_url, heartbeat_s=heartbeat_s, grace_s=grace_s)
+        self.study, self.definition = studies.load(name, self.storage, worker_seed=studies.worker_seed())
+        self._stop = threading.Event()
+        self._control = None
+        self._pruned = _pruned_class()
+        self.trials_run = 0
+
+    def stop(self) -> None:
+        """Stop after the current step; the current trial goes back to the queue."""
+        self._stop.set()
+        control = self._control
+        if control is not None:
+            control.request_stop()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self) -> int:
+        """Run trials until none is queued or running, or until stopped. Returns trials run."""
+        import optuna
+        from optuna.trial import TrialState
+
+        while not self._stop.is_set():
+            optuna.storages.fail_stale_trials(self.study)  # a dead worker's trial: FAIL + queued again
+            states = {t.state for t in self.study.get_trials(deepcopy=False)}
+            if TrialState.WAITING in states:
+                self.study.optimize(self._objective, n_trials=1, catch=(TrialFailed, TrialStopped),
+                                    gc_after_trial=False)
+            elif TrialState.RUNNING in states:
+                self._stop.wait(POLL_S)
+            else:
+                break
+        return self.trials_run
+
+    # -- one trial -----------------------------------------------------------------------------
+    def _objective(self, trial) -> float:
+        from ..lab.control import TrainControl
+        from ..runs import train_run
+
+        if "queued" not in trial.user_attrs:  # another worker took the last queued trial first
+            trial.set_user_attr("surplus", True)
+            raise self._pruned("surplus: the queue was empty when this worker asked (no run)")
+        trial.set_user_attr("run_id", None)
+        trial.set_user_attr("message", "")
+        trial.set_user_attr("worker", f"{os.uname().nodename}:{os.getpid()}")
+        d = self.definition
+        point = d.point_of(studies.suggest(trial, d))
+        control = TrainControl()
+        self._control = control
+        if self._stop.is_set():
+            control.request_stop()
+
+        def on_start(trainer, run_id):
+            trial.set_user_attr("run_id", run_id)
+
+        def on_report(report):
+            if d.pruning and report.heldout_loss is not None and not report.done:
+                trial.report(report.heldout_loss, report.step)
+                if trial.should_prune():
+                    raise self._pruned(f"pruned at step {report.step}: held-out loss {report.heldout_loss:.4g} "
+                                       "is worse than the median of earlier trials there")
+
+        label = ", ".join(f"{k.split('.')[-1]} {v}" for k, v in point.items())
+        try:
+            record = train_run(d.config_for(point), self.store, name=f"{d.name} #{trial.number}: {label}",
+                               source="sweep", sweep=d.name, trial=trial.number, params=point,
+                               control=control, on_report=on_report, on_start=on_start)
+        except self._pruned as exc:
+            trial.set_user_attr("message", str(exc))
+            raise
+        except ExplorerError as exc:
+            trial.set_user_attr("message", str(exc))
+            raise TrialFailed(str(exc)) from None
+        except Exception as exc:  # a bug or the machine; the sweep goes on, the message says which
+            message = f"{type(exc).__name__}: {exc}"
+            trial.set_user_attr("message", message)
+            raise TrialFailed(message) from None
+        finally:
+            self._control = None
+            self.trials_run += 1
+        if record.status == "stopped":
+            self._requeue(trial)
+            raise TrialStopped(record.message)
+        if record.status in FAILED_STATES:
+            trial.set_user_attr("message", record.message or record.status)
+            raise TrialFailed(record.message or record.status)
+        value = getattr(record, d.objective)
+        if value is None:
+            message = f"the run has no {d.objective} (it reported none)"
+            trial.set_user_attr("message", message)
+            raise TrialFailed(message)
+        trial.set_user_attr("message", record.message)
+        return float(value)
+
+    def _requeue(self, trial) -> None:
+        """The stopped trial again, WAITING, with its params: Optuna's retry callback, unlimited."""
+        import optuna
+
+        retry = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None) or \
+            optuna.storages.RetryFailedTrialCallback
+        frozen = next(t for t in self.study.get_trials(deepcopy=True) if t.number == trial.number)
+        frozen.user_attrs["message"] = ""
+        retry(max_retry=None)(self.study, frozen)
+        trial.set_user_attr("message", "stopped on request; queued again")
+
+
+def run_worker(name: str, storage_url: str, workspace: str | Path | None = None, *,
+               heartbeat_s: int = studies.HEARTBEAT_S, grace_s: int | None = None) -> int:
+    """The worker process's main: one torch thread, SIGTERM / SIGINT stop cleanly."""
+    import optuna
+    import torch
+
+    torch.set_num_threads(1)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # failures are in the trials' messages
+    worker = SweepWorker(name, storage_url, workspace, heartbeat_s=heartbeat_s, grace_s=grace_s)
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous[sig] = signal.signal(sig, lambda signum, frame: worker.stop())
+    try:
+        return worker.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,60 @@
+"""Runs and sweeps in the window: the window's runs recorded in the workspace, the Runs panel
+that overlays them on the plots, and sweeps defined, launched and read from here.
+
+``attach(window, workspace)`` is the one call the main window makes: it records the
+session's runs, docks the panel, and connects Open / sweeps to the forms and the testing
+panel.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget
+
+from explorer.core.runs import RunStore
+
+from ..settings import text_value
+
+WORKSPACE_KEY = "runs/workspace"  # QSettings: the workspace folder (default: default_workspace())
+
+
+def workspace_of(settings, workspace=None):
+    """The workspace: ``--workspace`` when given, else the setting, else the default."""
+    return workspace or text_value(settings, WORKSPACE_KEY) or None
+
+
+def attach(window, workspace=None):
+    """Record ``window``'s runs in the workspace and dock its Runs panel; returns the panel."""
+    from .overlay import RunsOverlay
+    from .panel import RunsPanel
+    from .recorder import RunRecorder
+    from .sweep_control import SweepControl
+
+    store = RunStore(workspace_of(window.settings, workspace))
+    window.session.recorder_factory = lambda resume_from=None: RunRecorder(store, resume_from)
+    plots = window.plots
+    panel = RunsPanel(store, RunsOverlay(plots.loss, plots.grad, plots.lr))
+    panel.sweeps = SweepControl(store, panel, window)
+    dock = QDockWidget("Runs", window)
+    dock.setObjectName("runs_dock")
+    dock.setWidget(panel)
+    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                     | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    window.runs_dock = dock
+    view = window.menuBar().addMenu("&View")
+    view.addAction(dock.toggleViewAction())
+
+    def opened(config, weights):
+        window.forms.set_config(config)
+        window.lab.presets.show_preset(None)
+        if weights is not None:
+            window.testing._got_weights(weights)  # what it does with a running trainer's weights
+
+    panel.opened.connect(opened)
+    panel.message.connect(window.log.add)
+    panel.sweep_requested.connect(panel.sweeps.define)
+    window.session.state_changed.connect(lambda _: panel.refresh())
+    window.log.add(f"runs are recorded in {store.workspace}")
+    return panel

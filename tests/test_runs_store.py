@@ -151,6 +151,24 @@ def test_two_processes_cannot_write_one_run_and_a_dead_writer_shows_as_crashed(t
     assert store.get(run_id).message == "taken over"
 
 
+def test_resume_writer_drops_the_rows_past_the_checkpoint(tmp_path):
+    store = RunStore(tmp_path)
+    with store.create(CONFIG) as writer:
+        for step in range(1, 11):
+            writer.write(StepReport(step, full=True, loss=float(step), heldout_loss=10.0 - step, elapsed_s=step))
+        writer.finish(STOPPED)
+    assert store.get(writer.id).best_heldout == 0.0
+    with store.resume_writer(writer.id, step=6) as again:
+        record = again.record
+        assert store.metrics(writer.id)["step"].tolist() == [1, 2, 3, 4, 5, 6]
+        assert (record.steps, record.final_loss, record.best_heldout, record.duration_s) == (6, 6.0, 4.0, 6.0)
+        again.write(StepReport(5, full=True, loss=99.0))  # never backwards
+        again.write(StepReport(7, full=True, loss=7.0))
+        again.finish(FINISHED)
+    assert store.metrics(writer.id)["loss"].tolist() == [1, 2, 3, 4, 5, 6, 7]
+    assert store.get(writer.id).id == writer.id and len(store.list()) == 1
+
+
 class Boom(Exception):
     run_status = "pruned"
 

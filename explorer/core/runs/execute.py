@@ -44,12 +44,13 @@ def train_run(config: ExperimentConfig | None, store: RunStore | None, *, name: 
       ``getattr(exc, "run_status", "failed")`` and the message, and the exception re-raised.
     """
     continue_id = None
-    if store is not None and run_id is not None and (store.runs_dir / run_id).is_dir():
-        continue_id = store.get(run_id).id
+    if store is not None and run_id is not None and _has_record(store, run_id):
+        continue_id = run_id
         if resume_from is None:
-            resume_from = store.checkpoint_path(run_id)
-            if resume_from is None:
-                raise ExplorerError(f"run {run_id} has no checkpoint to continue from; start a new run instead")
+            resume_from = store.checkpoint_path(run_id)  # None: killed before its first checkpoint
+            if resume_from is None and config is None:
+                raise ExplorerError(f"run {run_id} has no checkpoint to continue from; pass its config "
+                                    "to start it again from step 0")
     elif store is not None and resume_from is not None and run_id is None:
         continue_id = store.run_of(resume_from)
     export = ExportFolder(out) if out is not None else None  # refused before any training starts
@@ -104,6 +105,14 @@ def train_run(config: ExperimentConfig | None, store: RunStore | None, *, name: 
     finally:
         if export is not None:
             export.close()
+
+
+def _has_record(store: RunStore, run_id: str) -> bool:
+    try:
+        store.get(run_id)
+        return True
+    except ExplorerError:  # unknown, or a folder whose writer died before writing the record
+        return False
 
 
 def _trainer(config: ExperimentConfig | None, control, resume_from):

@@ -62,6 +62,8 @@ class RunStore:
                 break
             except FileExistsError:
                 if run_id is not None:
+                    if read_record(folder) is None:  # made by a writer killed before its first record
+                        break
                     raise ExplorerError(f"a run {run_id!r} already exists in {self.runs_dir}") from None
         lock = FolderLock(folder, f"run {rid}").acquire()
         record = RunRecord(id=rid, name=_check_name(name or ""), source=source, sweep=sweep, trial=trial,

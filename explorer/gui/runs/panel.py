@@ -52,6 +52,7 @@ class RunsPanel(QWidget):
     opened = Signal(object, object)  # (ExperimentConfig, testing-panel weights or None): Open a run
     message = Signal(str)  # a line for the log
     sweep_requested = Signal()  # the Sweep… button
+    listed = Signal()  # a listing of the store has been shown
 
     def __init__(self, store: RunStore, overlay: RunsOverlay, parent: QWidget | None = None):
         super().__init__(parent)
@@ -168,6 +169,7 @@ class RunsPanel(QWidget):
         if changed:
             self._show()
         self.note.setText(f"{len(records)} run{'s' if len(records) != 1 else ''} in {self.store.workspace}")
+        self.listed.emit()
 
     def _status(self, run_id: str) -> str | None:
         return next((r.status for r in self.records if r.id == run_id), None)

@@ -249,3 +249,31 @@ def test_run_json_is_strict_json(tmp_path):
     text = (writer.path / "run.json").read_text()
     record = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict JSON constant {c}"))
     assert record["final_loss"] is None and record["steps"] == 3
+
+
+def test_two_writers_of_one_checkpoint_never_collide(tmp_path):
+    """Each writer has its own temp name (pid + random), so concurrent saves of one path all land."""
+    import threading
+
+    import torch
+
+    from explorer.core.lab.persistence import load_checkpoint, save_checkpoint
+
+    path, errors = tmp_path / "same.safetensors", []
+
+    def save(k):
+        try:
+            for i in range(20):
+                save_checkpoint(path, {"w": torch.full((1000,), float(k))}, {"config": CONFIG.to_dict()})
+        except Exception as exc:  # noqa: BLE001 - any failure is the finding
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    tensors, _ = load_checkpoint(path)
+    assert tensors["w"].unique().numel() == 1  # one writer's whole file, never a mix
+    assert [p.name for p in tmp_path.iterdir()] == ["same.safetensors"]

@@ -1,8 +1,6 @@
 """Headless commands (no Qt). Each module has ``add_parser(subparsers)`` which sets
 ``run=callable(args) -> int``; modules import torch only inside ``run``."""
 
-from explorer.cli import presets, runs, scan, train
-from explorer.cli import sweep
+from explorer.cli import presets, runs, scan, sweep, train
 
-COMMANDS = [presets, scan, train, runs]
-COMMANDS.append(sweep)
+COMMANDS = [presets, scan, train, runs, sweep]

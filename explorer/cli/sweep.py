@@ -14,6 +14,8 @@ import signal
 import sys
 import time
 
+from explorer.cli.train import add_workspace_option
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("sweep", help="run a sweep (a preset, .json or .toml) on Optuna; "
@@ -23,7 +25,7 @@ def add_parser(sub) -> None:
     p.add_argument("--workers", type=int, help="worker processes (default: the definition's, one per core)")
     p.add_argument("--storage", metavar="URL", help="Optuna storage URL (default: sqlite:///<workspace>/sweeps.db; "
                    "postgresql://user@host/db for several machines)")
-    p.add_argument("--workspace", metavar="DIR", help="the run store's folder (default: the per-user data folder)")
+    add_workspace_option(p)
     p.add_argument("--restart", action="store_true", help="delete this sweep's study first and start over")
     p.add_argument("--json", action="store_true", help="print one JSON object with every trial")
     p.add_argument("--heartbeat", type=int, default=None, help=argparse_hidden())  # seconds; tests use 1
@@ -60,7 +62,7 @@ def _worker(args) -> int:
     from explorer.core.sweeps import study as studies
     from explorer.core.sweeps.worker import run_worker
 
-    workspace = args.workspace or default_workspace()
+    workspace = getattr(args, "workspace", None) or default_workspace()
     storage = args.storage or default_storage(workspace)
     n = run_worker(args.name, storage, workspace, heartbeat_s=args.heartbeat or studies.HEARTBEAT_S,
                    grace_s=args.grace)
@@ -74,7 +76,7 @@ def _launch(args) -> int:
     from explorer.core.sweeps import study as studies
 
     definition = load_definition(args.target)  # refused here, naming the field, before anything starts
-    store = RunStore(args.workspace)
+    store = RunStore(getattr(args, "workspace", None))
     launcher = SweepLauncher(definition, store, args.storage, workers=args.workers, restart=args.restart,
                              heartbeat_s=args.heartbeat or studies.HEARTBEAT_S, grace_s=args.grace)
     bar = _Bar(sys.stderr.isatty(), definition.name)

@@ -12,5 +12,14 @@ from .launcher import SweepLauncher, SweepStatus
 from .space import SweptField
 from .study import TrialResult, default_storage
 
-__all__ = ["SweepDefinition", "SweptField", "load_definition", "SweepLauncher", "SweepStatus", "TrialResult",
-           "default_storage", "OBJECTIVES", "SAMPLERS"]
+__all__ = [
+           "OBJECTIVES",
+           "SAMPLERS",
+           "SweepDefinition",
+           "SweepLauncher",
+           "SweepStatus",
+           "SweptField",
+           "TrialResult",
+           "default_storage",
+           "load_definition",
+]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -122,7 +121,7 @@ class SweepDefinition:
         return out
 
     @classmethod
-    def from_dict(cls, data: Any, *, default_name: str = "") -> "SweepDefinition":
+    def from_dict(cls, data: Any, *, default_name: str = "") -> SweepDefinition:
         return _parse(data, default_name)
 
 

@@ -79,12 +79,9 @@ class SweepLauncher:
         env.setdefault("OMP_NUM_THREADS", "1")
         self._started = time.time()
         for i in range(n):
-            log = open(self.log_dir / f"worker-{i}.log", "ab")
-            try:
+            with open(self.log_dir / f"worker-{i}.log", "ab") as log:  # the child keeps its own copy
                 self.processes.append(subprocess.Popen(self.worker_command(), stdout=log, stderr=subprocess.STDOUT,
                                                        stdin=subprocess.DEVNULL, env=env, start_new_session=True))
-            finally:
-                log.close()  # the child has its own copy
 
     @property
     def running(self) -> bool:

@@ -49,6 +49,7 @@ def open_storage(url: str, *, heartbeat_s: int = HEARTBEAT_S, grace_s: int | Non
         callback = {"heartbeat_stale_trial_callback": retry(max_retry=MAX_RETRIES)}
     else:
         callback = {"failed_trial_callback": optuna.storages.RetryFailedTrialCallback(max_retry=MAX_RETRIES)}
+    url = _with_driver(url)
     sqlite = url.startswith("sqlite")
     if sqlite:
         Path(url.split("///", 1)[-1]).parent.mkdir(parents=True, exist_ok=True)
@@ -56,11 +57,25 @@ def open_storage(url: str, *, heartbeat_s: int = HEARTBEAT_S, grace_s: int | Non
     try:
         storage = RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=heartbeat_s,
                              grace_period=grace_s or max(GRACE_S, 3 * heartbeat_s), **callback)
-    except Exception as exc:  # a bad URL, a missing driver, a server that does not answer
+    except Exception as exc:  # noqa: BLE001 - a bad URL, a missing driver, a server that does not answer
         raise ConfigError(FieldProblem("storage", f"cannot open {_redact(url)}: {exc}")) from None
     if sqlite:
         _immediate_transactions(storage.engine)
     return storage
+
+
+def _with_driver(url: str) -> str:
+    """``postgresql://`` with the driver that is installed: SQLAlchemy 2.1 means psycopg (3) by
+    it, 2.0 psycopg2; either works."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        return url
+    import importlib.util
+
+    rest = url.split("://", 1)[1]
+    for module, driver in (("psycopg", "psycopg"), ("psycopg2", "psycopg2")):
+        if importlib.util.find_spec(module) is not None:
+            return f"postgresql+{driver}://{rest}"
+    raise ConfigError(FieldProblem("storage", "a PostgreSQL storage needs a driver: pip install psycopg2-binary"))
 
 
 def _immediate_transactions(engine) -> None:
@@ -81,11 +96,24 @@ def _immediate_transactions(engine) -> None:
 def make_sampler(definition: SweepDefinition, *, worker_seed: int | None = None):
     optuna = _optuna()
     if definition.sampler == "grid":
-        return optuna.samplers.GridSampler(definition.search_space(), seed=definition.seed)
+        return _queued_grid_sampler()(definition.search_space(), seed=definition.seed)
     seed = definition.seed if worker_seed is None else hash((definition.seed, worker_seed)) % 2**31
     if definition.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed)
+
+
+def _queued_grid_sampler():
+    from optuna.samplers import GridSampler
+
+    class QueuedGridSampler(GridSampler):
+        """GridSampler whose trials come from the queue: the queue says when the sweep is done
+        (GridSampler's own ``study.stop()`` works only inside ``Study.optimize``)."""
+
+        def after_trial(self, study, trial, state, values) -> None:
+            return None
+
+    return QueuedGridSampler
 
 
 def make_pruner(definition: SweepDefinition):
@@ -123,7 +151,7 @@ def load(name: str, storage, *, worker_seed: int | None = None):
     optuna = _optuna()
     try:
         summaries = optuna.get_all_study_names(storage)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the server went away, a schema from another optuna
         raise ConfigError(FieldProblem("storage", f"cannot read the studies: {exc}")) from None
     if name not in summaries:
         known = ", ".join(summaries) or "(none)"
@@ -207,11 +235,11 @@ class TrialResult:
 
 
 def results(study, definition: SweepDefinition) -> list[TrialResult]:
-    """One result per queued point, in the sweep's order (surplus trials left out)."""
+    """One result per queued point, in the sweep's order (trials added by other tools left out)."""
     latest: dict[int, list] = {}
     for t in study.get_trials(deepcopy=False):
         index = t.user_attrs.get("queued")
-        if index is None:  # a worker found the queue empty (a race at the very end): no run
+        if index is None:  # not one of the sweep's (e.g. added by hand in a dashboard)
             continue
         latest.setdefault(index, []).append(t)
     out = []
@@ -254,6 +282,8 @@ def _redact(url: str) -> str:
     if not sep or "://" not in head:
         return url
     scheme, _, cred = head.partition("://")
+    if ":" not in cred:
+        return url
     return f"{scheme}://{cred.split(':', 1)[0]}:***@{tail}"
 
 

@@ -2,7 +2,8 @@
 
 ``python main.py sweep worker NAME --storage URL`` runs :func:`run_worker`. Each trial is
 one run in the workspace's RunStore (``train_run``, source "sweep"), its run id kept as the
-trial's user attr ``run_id``. Optuna does the rest: the queue, the heartbeat, pruning.
+trial's user attr ``run_id``. Optuna does the rest: the queue (a compare-and-set pop), the
+heartbeat's staleness check and retry, sampling, pruning.
 
 - A trial that raises or ends non-finite is FAIL with its ``message``; the sweep goes on.
 - SIGTERM / SIGINT stop the current trial cleanly (its run ends "stopped") and queue it
@@ -53,6 +54,8 @@ class SweepWorker:
         self.store = RunStore(workspace)
         self.storage = studies.open_storage(storage_url, heartbeat_s=heartbeat_s, grace_s=grace_s)
         self.study, self.definition = studies.load(name, self.storage, worker_seed=studies.worker_seed())
+        self.study_id = self.storage.get_study_id_from_name(name)
+        self.heartbeat_s = heartbeat_s
         self._stop = threading.Event()
         self._control = None
         self._pruned = _pruned_class()
@@ -76,24 +79,55 @@ class SweepWorker:
 
         while not self._stop.is_set():
             optuna.storages.fail_stale_trials(self.study)  # a dead worker's trial: FAIL + queued again
-            states = {t.state for t in self.study.get_trials(deepcopy=False)}
-            if TrialState.WAITING in states:
-                self.study.optimize(self._objective, n_trials=1, catch=(TrialFailed, TrialStopped),
-                                    gc_after_trial=False)
-            elif TrialState.RUNNING in states:
-                self._stop.wait(POLL_S)
+            trial_id = self._pop()
+            if trial_id is not None:
+                self._run_trial(optuna.trial.Trial(self.study, trial_id), trial_id)
+            elif any(t.state == TrialState.RUNNING for t in self.study.get_trials(deepcopy=False)):
+                self._stop.wait(POLL_S)  # other workers' trials; one of them may be a dead worker's
             else:
                 break
         return self.trials_run
+
+    def _pop(self) -> int | None:
+        """A queued trial, now RUNNING and ours; None when the queue is empty. Optuna's own
+        compare-and-set (``set_trial_state_values`` refuses a trial that is no longer WAITING),
+        so two workers never take the same trial, and none is ever created outside the queue."""
+        from optuna.exceptions import UpdateFinishedTrialError
+        from optuna.trial import TrialState
+
+        storage, study_id = self.storage, self.study_id
+        for t in storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.WAITING,)):
+            trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
+            try:
+                if storage.set_trial_state_values(trial_id, state=TrialState.RUNNING):
+                    return trial_id
+            except UpdateFinishedTrialError:
+                continue
+        return None
+
+    def _run_trial(self, trial, trial_id: int) -> None:
+        """The objective under a heartbeat, then ``study.tell``: COMPLETE, PRUNED or FAIL."""
+        import optuna
+        from optuna.trial import TrialState
+
+        with _Heartbeat(self.storage, trial_id, self.heartbeat_s):
+            try:
+                value = self._objective(trial)
+            except optuna.TrialPruned:
+                self.study.tell(trial, state=TrialState.PRUNED)
+            except (TrialFailed, TrialStopped):
+                self.study.tell(trial, state=TrialState.FAIL)
+            except BaseException:
+                self.study.tell(trial, state=TrialState.FAIL)
+                raise
+            else:
+                self.study.tell(trial, value)
 
     # -- one trial -----------------------------------------------------------------------------
     def _objective(self, trial) -> float:
         from ..lab.control import TrainControl
         from ..runs import train_run
 
-        if "queued" not in trial.user_attrs:  # another worker took the last queued trial first
-            trial.set_user_attr("surplus", True)
-            raise self._pruned("surplus: the queue was empty when this worker asked (no run)")
         trial.set_user_attr("run_id", None)
         trial.set_user_attr("message", "")
         trial.set_user_attr("worker", f"{os.uname().nodename}:{os.getpid()}")
@@ -125,7 +159,7 @@ class SweepWorker:
         except ExplorerError as exc:
             trial.set_user_attr("message", str(exc))
             raise TrialFailed(str(exc)) from None
-        except Exception as exc:  # a bug or the machine; the sweep goes on, the message says which
+        except Exception as exc:  # noqa: BLE001 - a bug or the machine; the sweep goes on, the message says which
             message = f"{type(exc).__name__}: {exc}"
             trial.set_user_attr("message", message)
             raise TrialFailed(message) from None
@@ -156,6 +190,30 @@ class SweepWorker:
         frozen.user_attrs["message"] = ""
         retry(max_retry=None)(self.study, frozen)
         trial.set_user_attr("message", "stopped on request; queued again")
+
+
+class _Heartbeat:
+    """Records the trial's heartbeat every ``interval`` seconds while the trial runs (what
+    ``Study.optimize`` does; a worker killed with -9 stops it, and its trial goes stale)."""
+
+    def __init__(self, storage, trial_id: int, interval: float):
+        self.storage, self.trial_id, self.interval = storage, trial_id, interval
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{trial_id}", daemon=True)
+
+    def _beat(self) -> None:
+        while True:
+            self.storage.record_heartbeat(self.trial_id)
+            if self._done.wait(self.interval):
+                return
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def run_worker(name: str, storage_url: str, workspace: str | Path | None = None, *,

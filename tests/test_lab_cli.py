@@ -37,9 +37,12 @@ def test_json_summary_alone_on_stdout_and_files_in_out_then_resume(tmp_path):
     rows = list(csv.DictReader((run / "metrics.csv").open()))
     assert rows[-1]["step"] == "30" and float(rows[-1]["loss"]) > 0
 
-    again = main_py(str(run / "checkpoint.safetensors"), "--steps", "40", "--json")
+    assert (Path(summary["workspace"]) / "runs" / summary["run_id"] / "run.json").is_file()  # recorded too
+
+    again = main_py(str(run / "checkpoint.safetensors"), "--steps", "40", "--json", "--no-record")
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout)["steps"] == 40
+    resumed = json.loads(again.stdout)
+    assert resumed["steps"] == 40 and resumed["run_id"] is None and resumed["status"] == "finished"
 
 
 def test_a_bad_config_exits_2_naming_the_field(tmp_path):

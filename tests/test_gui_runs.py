@@ -102,16 +102,18 @@ def test_ticking_overlays_runs_in_one_colour_each_with_a_legend(window, store, q
     qtbot.waitUntil(lambda: b in panel.metrics and a in panel.metrics, timeout=10_000)
     loss = panel.overlay.plots["loss"]
     qtbot.waitUntil(lambda: len(loss.drawn) == 2 and len(loss.drawn[b]["smooth"][0]) == 200, timeout=10_000)
-    assert loss.legend.text().splitlines() == ["base (baseline)", "hidden 7"]  # the first ticked is the baseline
+    assert loss.legend.text().splitlines() == ["hidden 32", "hidden 7"]  # each run's value where they differ
     colours = {panel.table.item(panel.table.row_of(i), TICK).background().color().name() for i in (a, b)}
     assert colours == {c for c, _ in loss.legend.entries} and len(colours) == 2
     for name in ("grad_norm", "lr"):
         assert set(panel.overlay.plots[name].drawn) == {a, b}
     assert window.plots.loss.overlay is loss and len(loss.layer.curves) == 2
+    qtbot.waitUntil(lambda: "predict 0" in panel.reference_lines, timeout=10_000)  # one task: its lines
+    assert [line.label.format for line, _ in window.plots.loss._lines][0].startswith("predict 0")
     window.plots.loss.grab()  # paints the layer
     assert loss.layer.renders >= 1
     panel.table.item(panel.table.row_of(a), TICK).setCheckState(Qt.CheckState.Unchecked)
-    assert set(loss.drawn) == {b} and loss.legend.text().endswith("(baseline)")
+    assert set(loss.drawn) == {b} and loss.legend.text() == b  # alone, nothing differs: its name (here its id)
     assert panel.diffs.columnCount() == 1
 
 

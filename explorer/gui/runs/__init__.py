@@ -42,6 +42,7 @@ def attach(window, workspace=None):
                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                      | QDockWidget.DockWidgetFeature.DockWidgetClosable)
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    window.resizeDocks([dock], [280], Qt.Orientation.Vertical)  # room for a few rows; the state restore may change it
     window.runs_dock = dock
     view = window.menuBar().addMenu("&View")
     view.addAction(dock.toggleViewAction())
@@ -56,5 +57,12 @@ def attach(window, workspace=None):
     panel.message.connect(window.log.add)
     panel.sweep_requested.connect(panel.sweeps.define)
     window.session.state_changed.connect(lambda _: panel.refresh())
+
+    def lines(values=None):  # the ticked runs' task's reference losses, while no run of the window shows its own
+        if window.session.state == "idle":
+            window.plots.set_reference_lines(panel.reference_lines)
+
+    panel.lines_changed.connect(lines)
+    window.session.state_changed.connect(lambda state: lines() if state == "idle" else None)
     window.log.add(f"runs are recorded in {store.workspace}")
     return panel

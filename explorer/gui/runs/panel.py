@@ -10,6 +10,8 @@ the baseline.
 
 from __future__ import annotations
 
+import json
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,11 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.runs import RunStore
+from explorer.core.runs import RunStore, config_diff, short_label
+from explorer.core.runs.compare import flatten
 
 from ..threads import BackgroundCall
 from .overlay import ColourBook, OverlayRun, RunsOverlay
-from .table import NAME, DiffTable, RunsTable, diff_text
+from .table import NAME, DiffTable, RunsTable
 
 POLL_MS = 2000  # how often the store is listed (a cheap scan: 1,000 runs list in well under a second)
 AUTO = "__auto__"  # the baseline combo's first entry: the first ticked run
@@ -48,11 +51,37 @@ def _weights(store: RunStore, run_id: str):
     return meta["step"], config, make_task(config.task).loss, state
 
 
+def legend_labels(shown: list, baseline) -> dict[str, str]:
+    """Each shown run's own values of the fields where the shown runs (and the baseline)
+    differ: "hidden 32" / "hidden 256" ; a run no different from the others by its name."""
+    first = baseline if baseline is not None else (shown[0] if shown else None)
+    fields: dict[str, None] = {}
+    for r in shown:
+        fields.update(dict.fromkeys(config_diff(first.config, r.config)))
+    labels = {}
+    for r in shown:
+        values = flatten(r.config)
+        text = short_label({path: (None, values.get(path)) for path in fields})
+        labels[r.id] = text or (r.name or r.id)
+    return labels
+
+
+def _lines(tasks: set[str]) -> dict[str, float]:
+    """The task's reference losses (r2rt's 0.66 / 0.52 / 0.45) when the runs share one task."""
+    if len(tasks) != 1:
+        return {}
+    from explorer.core.lab.config import TaskConfig
+    from explorer.core.lab.tasks import make_task
+
+    return make_task(TaskConfig(**json.loads(next(iter(tasks))))).reference_lines()
+
+
 class RunsPanel(QWidget):
     opened = Signal(object, object)  # (ExperimentConfig, testing-panel weights or None): Open a run
     message = Signal(str)  # a line for the log
     sweep_requested = Signal()  # the Sweep… button
     listed = Signal()  # a listing of the store has been shown
+    lines_changed = Signal(dict)  # the reference losses of the ticked runs' task ({} when tasks differ)
 
     def __init__(self, store: RunStore, overlay: RunsOverlay, parent: QWidget | None = None):
         super().__init__(parent)
@@ -66,6 +95,7 @@ class RunsPanel(QWidget):
         self._jobs: list[BackgroundCall] = []  # rename / delete / open, until they finish
         self._signature = None
         self.polls = 0  # lists received (tests wait on it)
+        self.reference_lines: dict[str, float] = {}  # of the ticked runs' one task
 
         self.table = RunsTable()
         self.diffs = DiffTable()
@@ -141,11 +171,13 @@ class RunsPanel(QWidget):
         need = [i for i in self.ticked if i not in self.metrics or self.metrics[i][0] != steps.get(i)
                 or self._status(i) == "running"]
         store = self.store
+        ticked = list(self.ticked)
 
         def job():
             records = store.list()
             by_id = {r.id: r for r in records}
-            return records, {i: (by_id[i].steps, store.metrics(i)) for i in need if i in by_id}
+            tasks = {json.dumps(by_id[i].config.get("task", {}), sort_keys=True) for i in ticked if i in by_id}
+            return records, {i: (by_id[i].steps, store.metrics(i)) for i in need if i in by_id}, _lines(tasks)
 
         self._job = BackgroundCall(job, self)
         self._job.finished.connect(self._listed)
@@ -153,7 +185,10 @@ class RunsPanel(QWidget):
         self._job.start()
 
     def _listed(self, answer) -> None:
-        records, metrics = answer
+        records, metrics, lines = answer
+        if lines != self.reference_lines:
+            self.reference_lines = lines
+            self.lines_changed.emit(lines)
         self.polls += 1
         self.records = records
         ids = {r.id for r in records}
@@ -205,15 +240,10 @@ class RunsPanel(QWidget):
             self.table.fill(self.records, baseline, set(self.ticked), colours)
         by_id = {r.id: r for r in self.records}
         shown = [by_id[i] for i in self.ticked if i in by_id]
-        self.overlay.set_runs([OverlayRun(r.id, self.legend_label(r, baseline), colours[r.id],
-                                          self.metrics.get(r.id, (0, {}))[1]) for r in shown])
+        labels = legend_labels(shown, baseline)
+        self.overlay.set_runs([OverlayRun(r.id, labels[r.id], colours[r.id], self.metrics.get(r.id, (0, {}))[1])
+                               for r in shown])
         self.diffs.show_runs(shown, baseline, colours)
-
-    def legend_label(self, record, baseline) -> str:
-        text = diff_text(record, baseline)
-        if text in ("(baseline)", "", "same config"):
-            return (record.name or record.id) + (f" {text}" if text else "")
-        return text
 
     def set_ticked(self, run_id: str, on: bool) -> None:
         if on and run_id not in self.ticked:

@@ -73,8 +73,11 @@ class SweepResults(QDialog):
     def _lines(self, done: list, objective: str) -> None:
         if self.definition.points:  # one axis: the point's index, labelled with its values
             plot = self.view.addPlot(title=f"{objective} per point")
-            labels = [", ".join(f"{k.split('.')[-1]}={v}" for k, v in p.items()) for p in self.definition.points]
+            names = list(self.definition.param_names)
+            labels = [" / ".join(str(p.get(k, "-")) for k in names) for p in self.definition.points]
             plot.getAxis("bottom").setTicks([list(enumerate(labels))])
+            plot.setLabel("bottom", "point: " + " / ".join(k.split(".")[-1] for k in names))
+            plot.getAxis("left").enableAutoSIPrefix(False)
             self._scatter(plot, [(t.index, t.objective, t.run_id) for t in done])
             plot.setLabel("left", objective)
             return
@@ -94,6 +97,7 @@ class SweepResults(QDialog):
                 plot.getAxis("bottom").setTicks([[(math.log10(v), f"{v:g}") for v in values]])
             plot.setLabel("bottom", path + (" (log)" if log else ""))
             plot.setLabel("left", objective)
+            plot.getAxis("left").enableAutoSIPrefix(False)
             marks.sort()
             if len(self.fields) == 1 and marks:
                 plot.plot([m[0] for m in marks], [m[1] for m in marks], pen=pen("#9ab", 1))

@@ -20,9 +20,11 @@ from ..threads import BackgroundCall
 POLL_MS = 1000  # progress reads of the storage
 
 
-def eta_text(eta_s) -> str:
+def eta_text(eta_s, running: int = 0) -> str:
     if eta_s is None:
         return "ETA after the first trial"
+    if eta_s < 1 and running:
+        return "finishing the running trials"
     if eta_s < 90:
         return f"about {eta_s:.0f} s left"
     return f"about {eta_s / 60:.0f} min left"
@@ -137,7 +139,7 @@ class SweepControl(QObject):
         failed = f", {status.failed} failed" if status.failed else ""
         name = self.definition.name
         if running:
-            self._show(f"sweep {name}: {status.running} running{failed}, {eta_text(status.eta_s)}", running=True)
+            self._show(f"sweep {name}: {status.running} running{failed}, {eta_text(status.eta_s, status.running)}", running=True)
         else:
             self.timer.stop()
             done = status.done >= status.total

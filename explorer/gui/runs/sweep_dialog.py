@@ -146,6 +146,8 @@ class SweepDialog(QDialog):
         # the gallery of sweep presets, with their two lines
         self.gallery = QListWidget()
         self.gallery.setWordWrap(True)
+        self.gallery.setSpacing(3)
+        self.gallery.setAlternatingRowColors(True)
         for name in list_presets("sweep"):
             data = load_preset("sweep", name)
             look = data.get("look_for", [])
@@ -266,6 +268,13 @@ class SweepDialog(QDialog):
     def check(self) -> bool:
         """Parse and validate; the problems are shown, each naming its field, and Launch is
         allowed only without any."""
+        if not self.use_points.isChecked() and not any(row.path for row in self.rows):
+            self.definition, self.problems = None, []
+            self.errors.setText("")
+            self.summary.setText("Choose a field to sweep (up to three), tick explicit points, or pick a sweep "
+                                 "from the gallery.")
+            self.launch_button.setEnabled(False)
+            return False
         try:
             self.definition = SweepDefinition.from_dict(self.data())
             self.problems = []

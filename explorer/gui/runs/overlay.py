@@ -177,15 +177,20 @@ class CurveLayer(pg.GraphicsObject):
 
 
 class OverlayLegend(QGraphicsTextItem):
-    """One text item (coloured squares and labels), kept as a pixmap: twenty LegendItem rows
-    cost ~10 ms a frame to paint, this one blit. It sits in the view's bottom-left corner,
-    where falling curves leave room."""
+    """One text item (coloured squares and labels), cached as a pixmap: cheaper to paint than
+    a LegendItem row per run. It starts in the view's bottom-left corner (where falling loss
+    curves leave room) and can be dragged anywhere."""
 
     def __init__(self, view_box: pg.ViewBox):
         super().__init__(view_box)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+        self.setToolTip("drag the legend out of the way")
         self.setZValue(200)
+        self.hide()
         self._vb = view_box
+        self._moved = False
         view_box.sigResized.connect(self._place)
         self.entries: list[tuple[str, str]] = []  # (colour, label)
 
@@ -193,16 +198,26 @@ class OverlayLegend(QGraphicsTextItem):
         if entries == self.entries:
             return
         self.entries = entries
-        rows = "<br>".join(f"<span style='color:{c}'>&#9632;</span>&nbsp;{html.escape(label)}"
+        rows = "<br>".join(f"<span style='color:{c}; font-size:10pt'>&#9632;</span>&nbsp;{html.escape(label)}"
                            for c, label in entries)
-        self.setHtml(f"<div style='font-size:8pt; color:#202020; background:rgba(255,255,255,190)'>{rows}</div>")
+        self.setHtml(f"<div style='font-size:8pt; color:#202020'>{rows}</div>")
         self.setVisible(bool(entries))
         self._place()
 
     def text(self) -> str:
         return "\n".join(label for _, label in self.entries)
 
+    def paint(self, painter, option, widget=None) -> None:
+        painter.fillRect(self.boundingRect(), QColor(255, 255, 255, 200))
+        super().paint(painter, option, widget)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self._moved = True
+        super().mouseReleaseEvent(event)
+
     def _place(self) -> None:
+        if self._moved:
+            return
         rect = self._vb.rect()
         self.setPos(rect.left() + 4, rect.bottom() - self.boundingRect().height() - 4)
 

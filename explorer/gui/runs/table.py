@@ -170,10 +170,11 @@ class DiffTable(QTableWidget):
         self.setColumnCount(len(columns))
         self.setRowCount(len(fields))
         self.setHorizontalHeaderLabels([("baseline: " if baseline is not None and r.id == baseline.id else "")
-                                        + (r.name or r.id) for r in columns])
+                                        + _short(r.name or r.id) for r in columns])
         self.setVerticalHeaderLabels(list(fields))
         for col, r in enumerate(columns):
             header = self.horizontalHeaderItem(col)
+            header.setToolTip(f"{r.name or r.id}\n{r.id}")
             if r.id in colours:
                 header.setForeground(pg.mkColor(colours[r.id]))
             flat = _flat(r.config)
@@ -181,6 +182,10 @@ class DiffTable(QTableWidget):
                 item = QTableWidgetItem(short_value(path, flat.get(path)))
                 item.setToolTip(f"{path} ({short_name(path) or 'value'})")
                 self.setItem(row, col, item)
+
+
+def _short(text: str, most: int = 22) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def _flat(config: dict) -> dict:

@@ -7,7 +7,7 @@ import typing
 
 import numpy as np
 
-from explorer.core.lab.metrics import METRIC_COLUMNS, MetricsWriter, parse_metrics, read_metrics
+from explorer.core.lab.metrics import METRIC_COLUMNS, MetricsTail, MetricsWriter, parse_metrics, read_metrics
 from explorer.core.lab.reports import StepReport
 
 
@@ -81,3 +81,25 @@ def test_damaged_lines_are_skipped():
     assert parse_metrics("")["step"].tolist() == []
     bad = ",".join(METRIC_COLUMNS) + "\n" + "2,oops" + "," * (len(METRIC_COLUMNS) - 2) + "\n"
     assert parse_metrics(bad)["step"].tolist() == [2]
+
+
+def test_a_growing_file_is_read_incrementally_and_a_rewrite_from_the_start(tmp_path):
+    path = tmp_path / "m.csv"
+    tail = MetricsTail(path)
+    assert tail.read()["step"].tolist() == []
+    writer = MetricsWriter(path)
+    for step in (1, 2):
+        writer.write(_report(step))
+    assert tail.read()["step"].tolist() == [1, 2]
+    with open(path, "ab") as fh:
+        fh.write(b"3,0")  # a row being written: not yet
+    assert tail.read()["step"].tolist() == [1, 2]
+    with open(path, "ab") as fh:
+        fh.write(b"," * (len(METRIC_COLUMNS) - 2) + b"\n")
+    writer.close()
+    first = tail.read()
+    assert first["step"].tolist() == [1, 2, 3] and not first["step"].flags.writeable
+    with MetricsWriter(path, append=True, after_step=1) as again:  # a resume: the file is replaced
+        again.write(_report(5))
+    assert tail.read()["step"].tolist() == [1, 5]
+    assert read_metrics(path)["step"].tolist() == [1, 5]

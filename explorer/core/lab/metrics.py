@@ -16,6 +16,7 @@ import math
 import os
 import secrets
 import typing
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -59,28 +60,40 @@ def report_row(report: StepReport) -> str:
 
 
 # -- reading -------------------------------------------------------------------------------
-def parse_metrics(text: str, columns: typing.Sequence[str] = METRIC_COLUMNS) -> dict[str, np.ndarray]:
+def parse_metrics(text: str, columns: typing.Sequence[str] = METRIC_COLUMNS,
+                  header: typing.Sequence[str] | None = None) -> dict[str, np.ndarray]:
     """Columns of a metrics CSV text as float arrays (NaN where blank). The header names the
     columns (an older file with fewer columns reads as NaN for the new ones); a line without
-    its newline (torn) or with the wrong number of cells is ignored."""
+    its newline (torn) or with the wrong number of cells is ignored. ``header``: the text has
+    no header line (a tail of a file whose header was read before)."""
     lines = text.split("\n")
-    if len(lines) < 2:  # no complete header line
-        return {c: np.empty(0) for c in columns}
-    header = lines[0].strip().split(",")
-    body = lines[1:-1]  # lines[-1] is "" after the last newline, or a torn line: ignored either way
+    if header is None:
+        if len(lines) < 2:  # no complete header line
+            return {c: np.empty(0) for c in columns}
+        header, lines = lines[0].strip().split(","), lines[1:]
+    return _table(lines[:-1], list(header), columns)  # lines[-1]: "" after the last newline, or torn
+
+
+def _table(body: list[str], header: list[str], columns) -> dict[str, np.ndarray]:
     n = len(header)
-    cells: list[str] = []
-    rows = 0
-    for line in body:
-        parts = line.rstrip("\r").split(",")
-        if len(parts) != n:
-            continue
-        cells.extend(parts)
-        rows += 1
-    try:
-        table = np.array([c or "nan" for c in cells], dtype=float).reshape(rows, n)  # (rows, n)
-    except ValueError:  # a damaged cell: fall back to a cell-by-cell parse
-        table = np.array([_float(c) for c in cells], dtype=float).reshape(rows, n)  # (rows, n)
+    body = [line.rstrip("\r") for line in body]
+    good = [line for line in body if line.count(",") == n - 1]
+    rows = len(good)
+    table = None
+    if rows:
+        flat = ",".join(good)
+        flat = flat.replace(",,", ",nan,").replace(",,", ",nan,")  # blanks; twice for runs of them
+        flat = ("nan" if flat.startswith(",") else "") + flat + ("nan" if flat.endswith(",") else "")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # older numpy warns on a bad cell
+                values = np.fromstring(flat, sep=",")  # the C parser: nan / inf accepted
+            if values.size == rows * n:
+                table = values.reshape(rows, n)  # (rows, n)
+        except ValueError:  # newer numpy raises on a bad cell
+            pass
+    if table is None:  # a damaged cell somewhere: the slow, cell-by-cell parse
+        table = np.array([[_float(c) for c in line.split(",")] for line in good], dtype=float).reshape(rows, n)
     index = {name: i for i, name in enumerate(header)}
     return {c: table[:, index[c]].copy() if c in index else np.full(rows, np.nan) for c in columns}
 
@@ -99,6 +112,55 @@ def read_metrics(path: str | Path) -> dict[str, np.ndarray]:
     except FileNotFoundError:
         text = ""
     return parse_metrics(text)
+
+
+class MetricsTail:
+    """A metrics file read as it grows: each :meth:`read` parses only the whole lines appended
+    since the last one (a live run's curves cost what is new, not the whole file). A file
+    replaced (a resume rewrote it) or shortened is read again from the start. The arrays
+    returned are read-only and shared between calls."""
+
+    def __init__(self, path: str | Path, columns: typing.Sequence[str] = METRIC_COLUMNS):
+        self.path, self.columns = Path(path), tuple(columns)
+        self._reset(None)
+
+    def _reset(self, key) -> None:
+        self._key, self._offset, self._header = key, 0, None
+        self._data = {c: _frozen(np.empty(0)) for c in self.columns}
+
+    def read(self) -> dict[str, np.ndarray]:
+        try:
+            fh = open(self.path, "rb")
+        except FileNotFoundError:
+            self._reset(None)
+            return dict(self._data)
+        with fh:
+            st = os.fstat(fh.fileno())
+            key = (st.st_dev, st.st_ino)
+            if key != self._key or st.st_size < self._offset:
+                self._reset(key)
+            if st.st_size > self._offset:
+                fh.seek(self._offset)
+                data = fh.read(st.st_size - self._offset)
+                end = data.rfind(b"\n")  # whole lines only: a line being written waits for the next read
+                if end >= 0:
+                    self._offset += end + 1
+                    self._append(data[:end + 1].decode("utf-8", errors="replace"))
+        return dict(self._data)
+
+    def _append(self, text: str) -> None:
+        if self._header is None:
+            first, _, text = text.partition("\n")
+            self._header = first.strip().split(",")
+        if not text:
+            return
+        new = parse_metrics(text, self.columns, header=self._header)
+        self._data = {c: _frozen(np.concatenate([self._data[c], new[c]])) for c in self.columns}
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 # -- writing -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import platform
 import secrets
 import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import numpy as np
 
 from ..errors import ExplorerError
 from ..lab.config import ExperimentConfig
-from ..lab.metrics import atomic_write_text, read_metrics
+from ..lab.metrics import MetricsTail, atomic_write_text
 from .lock import FolderLock, is_locked
 from .record import (CRASHED, NAME_FILE, RUNNING, SOURCES, RunRecord, UnknownRunError, new_id, read_record,
                      valid_id)
@@ -38,6 +39,8 @@ class RunStore:
     def __init__(self, workspace: str | Path | None = None):
         self.workspace = Path(workspace).expanduser() if workspace else default_workspace()
         self.runs_dir = self.workspace / "runs"
+        self._tails: dict[str, MetricsTail] = {}  # metrics read so far, per run
+        self._tails_lock = threading.Lock()
         if self.workspace.exists() and not self.workspace.is_dir():
             raise ExplorerError(f"the workspace {self.workspace} is a file, not a folder; "
                                 "pass --workspace DIR naming a folder (it is made if missing)")
@@ -132,8 +135,14 @@ class RunStore:
         raise UnknownRunError(text, self.workspace)
 
     def metrics(self, run_id: str) -> dict[str, np.ndarray]:
-        """The run's metric columns (METRIC_COLUMNS) as float arrays, NaN where blank."""
-        return read_metrics(self._folder(run_id) / METRICS_FILE)
+        """The run's metric columns (METRIC_COLUMNS) as read-only float arrays, NaN where blank.
+        Read incrementally: asking again for a live run parses only the rows added since."""
+        folder = self._folder(run_id)
+        with self._tails_lock:
+            tail = self._tails.get(run_id)
+            if tail is None:
+                tail = self._tails[run_id] = MetricsTail(folder / METRICS_FILE)
+            return tail.read()
 
     def config(self, run_id: str) -> ExperimentConfig:
         return ExperimentConfig.from_dict(self.get(run_id).config)
@@ -169,6 +178,8 @@ class RunStore:
         finally:
             lock.release()
         shutil.rmtree(trash, ignore_errors=True)
+        with self._tails_lock:
+            self._tails.pop(run_id, None)
 
     # -- helpers -------------------------------------------------------------------------------
     def _folder(self, run_id: str) -> Path:

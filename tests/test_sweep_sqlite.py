@@ -54,7 +54,7 @@ def test_failing_and_nonfinite_trials_are_recorded_failed_and_the_sweep_goes_on(
 
 def test_cli_json_and_a_sigterm_stopped_sweep_continues_where_it_left_off(tmp_path):
     spec = tmp_path / "stop.json"
-    spec.write_text(json.dumps({"name": "stop", "base": "default", "steps": 400, "workers": 1,
+    spec.write_text(json.dumps({"name": "stop", "base": "default", "steps": 600, "workers": 1,
                                 "changes": {**TINY, "train.report_every": 20, "train.eval_every": 200,
                                             "model.hidden_size": 4},
                                 "fields": {"train.seed": [1, 2]}}))
@@ -63,7 +63,7 @@ def test_cli_json_and_a_sigterm_stopped_sweep_continues_where_it_left_off(tmp_pa
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     store = RunStore(tmp_path)
     deadline = time.monotonic() + 60
-    while not any(r.status == "running" and r.steps > 0 for r in store.list()):
+    while not any(r.status == "running" for r in store.list()):  # created: training starts
         assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
         time.sleep(0.1)
     proc.send_signal(signal.SIGTERM)
@@ -86,13 +86,13 @@ def test_cli_json_and_a_sigterm_stopped_sweep_continues_where_it_left_off(tmp_pa
 
 
 def test_a_worker_killed_with_sigkill_leaves_its_trial_failed_and_a_resumed_sweep_retries_it(tmp_path):
-    d = tiny_sweep("kill", steps=400, fields={"train.seed": [1, 2]},
+    d = tiny_sweep("kill", steps=600, fields={"train.seed": [1, 2]},
                    changes={**TINY, "train.report_every": 20, "train.eval_every": 200, "model.hidden_size": 4})
     la = launcher(d, tmp_path, workers=1)
     la.start()
     store = RunStore(tmp_path)
     deadline = time.monotonic() + 60
-    while not any(r.status == "running" and r.steps > 0 for r in store.list()):
+    while not any(r.status == "running" for r in store.list()):  # created: training starts
         assert time.monotonic() < deadline and la.running, la.worker_log(0)
         time.sleep(0.05)
     os.kill(la.processes[0].pid, signal.SIGKILL)

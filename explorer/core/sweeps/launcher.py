@@ -69,9 +69,10 @@ class SweepLauncher:
         return cmd
 
     def start(self) -> None:
-        """Start the workers (no more than there are points left to run)."""
-        left = self.status().waiting
-        n = max(1, min(self.workers, left)) if left else 1
+        """Start the workers: no more than there are trials left (none for a finished sweep;
+        one for a trial left running by a dead worker, to retry it once its heartbeat is stale)."""
+        s = self.status(fresh=True)
+        n = min(self.workers, s.waiting + s.running)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[3])  # the checkout: workers import the same code

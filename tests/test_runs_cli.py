@@ -173,3 +173,14 @@ def test_json_is_strict_and_names_the_run(tmp_path, capsys):
     record = RunStore(tmp_path / "ws").get(summary["run_id"])
     assert summary["status"] == record.status == "nonfinite" and record.name == "boom"
     assert summary["loss"] is None and record.final_loss is None
+
+
+def test_a_workspace_that_cannot_be_exits_2(tmp_path, capsys):
+    (tmp_path / "file").write_text("mine")
+    for workspace in (tmp_path / "file", "/dev/null/x"):
+        for args in (["runs"], ["train", "default", "--steps", "5"]):
+            out = cli(capsys, "--workspace", str(workspace), *args)
+            assert out.returncode == 2 and str(workspace) in out.stderr, (args, out.stderr)
+    assert (tmp_path / "file").read_text() == "mine"
+    empty = cli(capsys, "runs", "--workspace", str(tmp_path / "new"))
+    assert empty.returncode == 0 and "no runs" in empty.stdout

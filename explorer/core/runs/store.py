@@ -105,6 +105,9 @@ class RunStore:
             entries = [e for e in os.scandir(self.runs_dir) if not e.name.startswith(".") and e.is_dir()]
         except FileNotFoundError:
             return []
+        except OSError as exc:
+            raise ExplorerError(f"cannot read the workspace {self.workspace}: {exc.strerror or exc}; "
+                                "pass --workspace DIR naming a folder") from None
         records = []
         for entry in entries:
             record = read_record(Path(entry.path))

@@ -112,3 +112,15 @@ def test_a_worker_killed_with_sigkill_leaves_its_trial_failed_and_a_resumed_swee
     assert len(failed) == 1 and failed[0].user_attrs["run_id"] == victim.id  # the killed attempt: FAIL
     finished = [r for r in store.list() if r.status == "finished"]
     assert sorted(r.params["train.seed"] for r in finished) == [1, 2]
+
+
+def test_pruning_ends_a_trial_whose_heldout_loss_is_above_the_median_at_an_evaluation_step(tmp_path):
+    good = [{"train.seed": s, "train.lr": 0.02} for s in range(3)]  # the median pruner's first 3 trials
+    d = tiny_sweep("prune", steps=60, pruning=True, points=[*good, {"train.seed": 3, "train.lr": 1e-9}])
+    la = launcher(d, tmp_path, workers=1)  # one worker: the three good trials finish first
+    run_to_end(la)
+    *done, slow = la.results()
+    assert [r.state for r in done] == ["complete"] * 3
+    assert slow.state == "pruned" and "pruned at step 10" in slow.message
+    record = RunStore(tmp_path).get(slow.run_id)
+    assert record.status == "pruned" and record.steps < 60

@@ -201,3 +201,17 @@ def test_play_in_the_window_records_a_run_with_its_metrics(window, store, qtbot)
     assert store.checkpoint_path(run.id) is not None
     relist(qtbot, window.runs)
     assert [r.id for r in window.runs.table.records] == [run.id]
+
+
+def test_resuming_a_runs_checkpoint_in_the_window_continues_its_record(window, store, qtbot):
+    from explorer.core.runs import train_run
+
+    rec = train_run(small_config(steps=20, eval_every=10), store, name="to resume")
+    window.forms.forms["train"].editors["steps"].setText("30")
+    window.resume_checkpoint(str(store.checkpoint_path(rec.id)))
+    wait_state(qtbot, window.session, DONE)
+    runs = store.list()
+    assert [r.id for r in runs] == [rec.id]  # the same record, continued
+    assert runs[0].steps == 30 and runs[0].status == "finished" and runs[0].name == "to resume"
+    steps = store.metrics(rec.id)["step"]
+    assert list(steps) == sorted(set(steps)) and steps[-1] == 30

@@ -215,3 +215,15 @@ def test_resuming_a_runs_checkpoint_in_the_window_continues_its_record(window, s
     assert runs[0].steps == 30 and runs[0].status == "finished" and runs[0].name == "to resume"
     steps = store.metrics(rec.id)["step"]
     assert list(steps) == sorted(set(steps)) and steps[-1] == 30
+
+
+def test_the_workspace_is_a_setting_and_can_change(window, store, settings, qtbot, tmp_path):  # noqa: F811
+    from explorer.gui.runs import WORKSPACE_KEY, set_workspace
+
+    record(store, base_config())
+    relist(qtbot, window.runs)
+    assert len(window.runs.records) == 1
+    assert set_workspace(window, window.runs, tmp_path / "other")
+    relist(qtbot, window.runs)
+    assert window.runs.records == [] and settings.value(WORKSPACE_KEY) == str(tmp_path / "other")
+    assert window.session.recorder_factory().store.workspace == tmp_path / "other"

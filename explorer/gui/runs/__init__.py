@@ -31,9 +31,9 @@ def attach(window, workspace=None):
     from .sweep_control import SweepControl
 
     store = RunStore(workspace_of(window.settings, workspace))
-    window.session.recorder_factory = lambda resume_from=None: RunRecorder(store, resume_from)
     plots = window.plots
     panel = RunsPanel(store, RunsOverlay(plots.loss, plots.grad, plots.lr))
+    window.session.recorder_factory = lambda resume_from=None: RunRecorder(panel.store, resume_from)
     panel.sweeps = SweepControl(store, panel, window)
     dock = QDockWidget("Runs", window)
     dock.setObjectName("runs_dock")
@@ -46,6 +46,7 @@ def attach(window, workspace=None):
     window.runs_dock = dock
     view = window.menuBar().addMenu("&View")
     view.addAction(dock.toggleViewAction())
+    view.addAction("Runs &workspace folder…", lambda: _choose_workspace(window, panel))
 
     def opened(config, weights):
         window.forms.set_config(config)
@@ -66,3 +67,32 @@ def attach(window, workspace=None):
     window.session.state_changed.connect(lambda state: lines() if state == "idle" else None)
     window.log.add(f"runs are recorded in {store.workspace}")
     return panel
+
+
+def set_workspace(window, panel, folder) -> bool:
+    """Record and list runs in ``folder`` from now on (remembered in the settings)."""
+    from explorer.core.errors import ExplorerError
+
+    if panel.sweeps.launcher is not None and panel.sweeps.launcher.running:
+        window.log.add("stop the sweep before changing the workspace")
+        return False
+    try:
+        store = RunStore(folder)
+    except ExplorerError as exc:
+        window.show_alert("Cannot use that workspace", str(exc))
+        return False
+    panel.store = panel.sweeps.store = store
+    panel.ticked.clear()
+    panel.metrics.clear()
+    panel.refresh()
+    window.settings.setValue(WORKSPACE_KEY, str(store.workspace))
+    window.log.add(f"runs are recorded in {store.workspace} (the next run on)")
+    return True
+
+
+def _choose_workspace(window, panel) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    folder = QFileDialog.getExistingDirectory(window, "Runs workspace folder", str(panel.store.workspace))
+    if folder:
+        set_workspace(window, panel, folder)

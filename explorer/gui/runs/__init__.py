@@ -8,7 +8,7 @@ panel.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget
 
 from explorer.core.runs import RunStore
@@ -42,7 +42,8 @@ def attach(window, workspace=None):
                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                      | QDockWidget.DockWidgetFeature.DockWidgetClosable)
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-    window.resizeDocks([dock], [280], Qt.Orientation.Vertical)  # room for a few rows; the state restore may change it
+    if window.settings.value("window/state") is None:  # first start: room for a few rows (later: as left)
+        QTimer.singleShot(0, lambda: window.resizeDocks([dock], [300], Qt.Orientation.Vertical))
     window.runs_dock = dock
     view = window.menuBar().addMenu("&View")
     view.addAction(dock.toggleViewAction())

@@ -160,8 +160,8 @@ class DiffTable(QTableWidget):
 
     def show_runs(self, runs: list, baseline, colours: dict[str, str]) -> None:
         """``runs``: records shown on the plots; the baseline's column comes first."""
-        columns = ([baseline] if baseline is not None else []) + [r for r in runs if baseline is None
-                                                                  or r.id != baseline.id]
+        columns = ([baseline] if baseline is not None and runs else []) + [r for r in runs if baseline is None
+                                                                           or r.id != baseline.id]
         fields: dict[str, None] = {}
         first = columns[0].config if columns else {}
         for r in columns[1:]:

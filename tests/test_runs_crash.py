@@ -171,6 +171,8 @@ def test_kill_9_at_random_moments_then_resume_continues_the_record(tmp_path, zyg
     elapsed = store.metrics(run_id)["elapsed_s"]  # a killed process's rows past the checkpoint were dropped:
     assert np.all(np.diff(elapsed) > 0), f"time went backwards: {elapsed}"  # else its clock shows here
     assert starts == sorted(starts) and starts[-1] > 0, f"a resume went back in time: {starts}"
+    files = sorted(p.name for p in record.path.iterdir())  # the temp files of killed writers were swept
+    assert files == ["checkpoint.safetensors", "lock", "metrics.csv", "run.json"], files
 
     # the numbers are those of a run that was never killed
     clean = RunStore(tmp_path / "clean")

@@ -34,7 +34,7 @@ from .record import FAILED, RECORD_FILE, RUNNING, STOPPED, RunRecord, write_json
 METRICS_FILE = "metrics.csv"
 CHECKPOINT_FILE = "checkpoint.safetensors"
 FLUSH_EVERY_S = 1.0  # run.json progress updates while training (the list's steps column)
-_STALE = (".checkpoint.", f".{RECORD_FILE}.", f".{METRICS_FILE}.")  # temp names a dead writer may leave
+_STALE = (".checkpoint.", "..checkpoint.", f".{RECORD_FILE}.", f".{METRICS_FILE}.")  # temp names a dead writer leaves
 
 
 class RunWriter:

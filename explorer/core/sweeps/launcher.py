@@ -51,7 +51,7 @@ class SweepLauncher:
         self.definition, self.store = definition, store
         self.storage_url = storage or studies.default_storage(store.workspace)
         self.heartbeat_s, self.grace_s = heartbeat_s, grace_s
-        self.storage = studies.open_storage(self.storage_url, heartbeat_s=heartbeat_s, grace_s=grace_s)
+        self.storage = studies.open_storage(self.storage_url, heartbeat_s=heartbeat_s, grace_s=grace_s, pops=False)
         self.study = studies.create_or_load(definition, self.storage, restart=restart)
         self.workers = max(1, workers or definition.workers)
         self.log_dir = Path(store.workspace) / "sweeps" / definition.name

@@ -37,10 +37,12 @@ def default_storage(workspace: str | Path) -> str:
     return f"sqlite:///{Path(workspace).expanduser().resolve() / STUDY_FILE}"
 
 
-def open_storage(url: str, *, heartbeat_s: int = HEARTBEAT_S, grace_s: int | None = None):
-    """An Optuna RDBStorage with heartbeat and retry of stale trials. SQLite gets a long lock
-    timeout and ``BEGIN IMMEDIATE`` transactions, so two processes popping the queue at once
-    cannot both take the same trial (PostgreSQL locks the row itself)."""
+def open_storage(url: str, *, heartbeat_s: int = HEARTBEAT_S, grace_s: int | None = None, pops: bool = True):
+    """An Optuna RDBStorage with heartbeat and retry of stale trials. SQLite gets WAL (readers
+    never block the workers), a long lock timeout and, where ``pops`` (a worker, which takes
+    trials from the queue), ``BEGIN IMMEDIATE`` transactions, so two processes popping at once
+    cannot both take the same trial (PostgreSQL locks the row itself). A launcher that only
+    watches passes ``pops=False``: its polls then take no write lock."""
     optuna = _optuna()
     from optuna.storages import RDBStorage
 
@@ -60,7 +62,7 @@ def open_storage(url: str, *, heartbeat_s: int = HEARTBEAT_S, grace_s: int | Non
     except Exception as exc:  # noqa: BLE001 - a bad URL, a missing driver, a server that does not answer
         raise ConfigError(FieldProblem("storage", f"cannot open {_redact(url)}: {exc}")) from None
     if sqlite:
-        _immediate_transactions(storage.engine)
+        _sqlite_hooks(storage.engine, immediate=pops)
     return storage
 
 
@@ -78,17 +80,21 @@ def _with_driver(url: str) -> str:
     raise ConfigError(FieldProblem("storage", "a PostgreSQL storage needs a driver: pip install psycopg2-binary"))
 
 
-def _immediate_transactions(engine) -> None:
-    """SQLAlchemy's recipe: pysqlite's own BEGIN off, ``BEGIN IMMEDIATE`` on every transaction."""
+def _sqlite_hooks(engine, *, immediate: bool) -> None:
+    """WAL on every connection; with ``immediate``, SQLAlchemy's recipe: pysqlite's own BEGIN
+    off, ``BEGIN IMMEDIATE`` on every transaction."""
     from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, record):
-        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")  # kept in the file; cheap to repeat
+        if immediate:
+            dbapi_connection.isolation_level = None
 
-    @event.listens_for(engine, "begin")
-    def _begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if immediate:
+        @event.listens_for(engine, "begin")
+        def _begin(connection):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     engine.dispose()  # connections made before the hooks go
 

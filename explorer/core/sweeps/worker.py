@@ -138,9 +138,6 @@ class SweepWorker:
         if self._stop.is_set():
             control.request_stop()
 
-        def on_start(trainer, run_id):
-            trial.set_user_attr("run_id", run_id)
-
         def on_report(report):
             if d.pruning and report.heldout_loss is not None and not report.done:
                 trial.report(report.heldout_loss, report.step)
@@ -149,10 +146,19 @@ class SweepWorker:
                                        "is worse than the median of earlier trials there")
 
         label = ", ".join(f"{k.split('.')[-1]} {v}" for k, v in point.items())
+        run_id = self.store.new_id()
+        while (self.store.runs_dir / run_id).exists():  # an existing id would mean "continue that run"
+            run_id = self.store.new_id()
+        trial.set_user_attr("run_id", run_id)  # before the run exists: a kill -9 at any moment leaves it named
         try:
-            record = train_run(d.config_for(point), self.store, name=f"{d.name} #{trial.number}: {label}",
-                               source="sweep", sweep=d.name, trial=trial.number, params=point,
-                               control=control, on_report=on_report, on_start=on_start)
+            try:
+                record = train_run(d.config_for(point), self.store, name=f"{d.name} #{trial.number}: {label}",
+                                   source="sweep", sweep=d.name, trial=trial.number, params=point,
+                                   control=control, on_report=on_report, run_id=run_id)
+            except BaseException:
+                if not (self.store.runs_dir / run_id).is_dir():  # it failed before its run was made
+                    trial.set_user_attr("run_id", None)
+                raise
         except self._pruned as exc:
             trial.set_user_attr("message", str(exc))
             raise

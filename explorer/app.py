@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)  # for docs and checks
     parser.add_argument("--screenshot-after", type=float, default=3.0, help=argparse.SUPPRESS)
     parser.add_argument("--play", action="store_true", help="press Play once the window is up")
+    parser.add_argument("--workspace", metavar="DIR", help="the workspace folder of recorded runs "
+                        "(default: $SCAN_EXPLORER_WORKSPACE, else the per-user data folder)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
         module.add_parser(sub)

@@ -41,3 +41,10 @@ def no_leaked_qthreads():
         t.wait(2000)
     leaked = threads.live_threads()
     assert not leaked, f"{len(leaked)} QThread(s) outlived the test"
+
+
+@pytest.fixture(autouse=True)
+def workspace_in_tmp(tmp_path_factory, monkeypatch):
+    """Runs recorded by a test (the window records every Play) go to a temp workspace, never
+    the user's data folder; a test can still point SCAN_EXPLORER_WORKSPACE elsewhere."""
+    monkeypatch.setenv("SCAN_EXPLORER_WORKSPACE", str(tmp_path_factory.mktemp("workspace")))

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = {"steps", "loss", "loss_ema", "heldout_loss", "seconds", "steps_per_s"}
 
@@ -13,6 +15,12 @@ REQUIRED = {"steps", "loss", "loss_ema", "heldout_loss", "seconds", "steps_per_s
 def main_py(*args):
     return subprocess.run([sys.executable, "main.py", "train", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
+
+
+@pytest.fixture(autouse=True)
+def _workspace(tmp_path, monkeypatch):
+    """Every run these tests record goes to a temp workspace, never the user's."""
+    monkeypatch.setenv("SCAN_EXPLORER_WORKSPACE", str(tmp_path / "workspace"))
 
 
 def test_json_summary_alone_on_stdout_and_files_in_out_then_resume(tmp_path):
@@ -29,9 +37,12 @@ def test_json_summary_alone_on_stdout_and_files_in_out_then_resume(tmp_path):
     rows = list(csv.DictReader((run / "metrics.csv").open()))
     assert rows[-1]["step"] == "30" and float(rows[-1]["loss"]) > 0
 
-    again = main_py(str(run / "checkpoint.safetensors"), "--steps", "40", "--json")
+    assert (Path(summary["workspace"]) / "runs" / summary["run_id"] / "run.json").is_file()  # recorded too
+
+    again = main_py(str(run / "checkpoint.safetensors"), "--steps", "40", "--json", "--no-record")
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout)["steps"] == 40
+    resumed = json.loads(again.stdout)
+    assert resumed["steps"] == 40 and resumed["run_id"] is None and resumed["status"] == "finished"
 
 
 def test_a_bad_config_exits_2_naming_the_field(tmp_path):

@@ -1,4 +1,4 @@
-"""Files: configs as JSON, checkpoints that refuse anything foreign, metrics as CSV."""
+"""Files: configs as JSON, checkpoints that refuse anything foreign (metrics CSV: test_runs_metrics.py)."""
 
 import json
 import pickle
@@ -10,9 +10,9 @@ from safetensors.torch import save_file
 from explorer.core.errors import ConfigError, ExplorerError
 from explorer.core.lab.config import ExperimentConfig, ModelConfig, TaskConfig, TrainConfig
 from explorer.core.lab.persistence import (
-    CheckpointError, MetricsWriter, load_checkpoint, load_config, read_metrics, save_config,
+    CheckpointError, load_checkpoint, load_config, save_config,
 )
-from explorer.core.lab.training import Trainer, train
+from explorer.core.lab.training import Trainer
 
 CONFIG = ExperimentConfig(task=TaskConfig(max_len=10), model=ModelConfig(hidden_size=4),
                           train=TrainConfig(steps=6, batch_size=2, report_every=2), title="tiny")
@@ -101,15 +101,3 @@ def test_corrupt_or_foreign_files_give_a_clear_error(tmp_path, checkpoint, make,
 def test_missing_checkpoint(tmp_path):
     with pytest.raises(CheckpointError, match="no checkpoint"):
         load_checkpoint(tmp_path / "nothing.safetensors")
-
-
-def test_metrics_csv(tmp_path):
-    with MetricsWriter(tmp_path / "m.csv") as writer:
-        for report in train(CONFIG):
-            writer.write(report)
-    metrics = read_metrics(tmp_path / "m.csv")
-    assert metrics["step"] == [2.0, 4.0, 6.0]
-    assert all(v > 0 for v in metrics["loss"]) and metrics["heldout_loss"][-1] > 0
-    with MetricsWriter(tmp_path / "m.csv", append=True) as writer:
-        writer.write(next(r for r in train(CONFIG) if r.full))
-    assert read_metrics(tmp_path / "m.csv")["step"] == [2.0, 4.0, 6.0, 2.0]

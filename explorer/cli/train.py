@@ -1,13 +1,17 @@
 """``python main.py train NAME_OR_FILE [--steps N] [--epochs N] [--device D] [--out DIR] [--json]``
 
 Train headless from a training preset, a config .json file, or a checkpoint
-(.safetensors / .pt: the run continues where it stopped). A progress bar goes to stderr
-on a terminal; ``--json`` prints one JSON object, alone on stdout, at the end; ``--out``
-writes ``config.json``, ``checkpoint.safetensors`` and ``metrics.csv``.
+(.safetensors / .pt: the run continues where it stopped; a run's own checkpoint continues
+that run's record). Every run is recorded in the workspace (``--workspace DIR``, env
+``SCAN_EXPLORER_WORKSPACE``, else the per-user data folder) unless ``--no-record``. A
+progress bar goes to stderr on a terminal; ``--json`` prints one strict JSON object, alone on
+stdout, at the end; ``--out`` also exports ``config.json``, ``checkpoint.safetensors`` and
+``metrics.csv`` (the folder is locked while the run writes it).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
@@ -23,9 +27,21 @@ def add_parser(sub) -> None:
     p.add_argument("--device", help="auto, cpu, cuda or cuda:N (overrides train.device)")
     p.add_argument("--threads", type=int, help="torch CPU threads (overrides train.threads)")
     p.add_argument("--seed", type=int, help="training seed (overrides train.seed)")
-    p.add_argument("--out", metavar="DIR", help="write config.json, checkpoint.safetensors and metrics.csv here")
+    p.add_argument("--out", metavar="DIR", help="also write config.json, checkpoint.safetensors and metrics.csv here")
+    p.add_argument("--name", help="a name for the run in the workspace")
+    add_workspace_option(p)
+    p.add_argument("--no-record", action="store_true", help="do not record the run in the workspace")
+    p.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS",
+                   help="checkpoint the recorded run this often, to resume after a crash (default 60)")
     p.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     p.set_defaults(run=run)
+
+
+def add_workspace_option(parser) -> None:
+    """``--workspace DIR`` on a command; SUPPRESS keeps a top-level ``--workspace`` when absent."""
+    parser.add_argument("--workspace", metavar="DIR", default=argparse.SUPPRESS,
+                        help="the workspace folder of recorded runs (default: $SCAN_EXPLORER_WORKSPACE, "
+                        "else the per-user data folder)")
 
 
 def _changes(args) -> dict:
@@ -40,24 +56,26 @@ def _changes(args) -> dict:
     return changes
 
 
-def _trainer(args):
+def _config(args):
+    """(config, checkpoint to resume or None); ConfigError names every bad field."""
     import dataclasses
 
     from explorer.core.errors import ConfigError
     from explorer.core.lab.config import ExperimentConfig
-    from explorer.core.lab.persistence import CHECKPOINT_SUFFIXES
-    from explorer.core.lab.training import Trainer
+    from explorer.core.lab.persistence import CHECKPOINT_SUFFIXES, load_checkpoint
     from explorer.core.presets import resolve
 
-    changes = _changes(args)
+    changes, resume = _changes(args), None
     if args.config.endswith(CHECKPOINT_SUFFIXES):
-        return Trainer.resume(args.config, **changes)
-    config = ExperimentConfig.from_dict(resolve("train", args.config))
+        resume = args.config
+        config = load_checkpoint(resume)[1]["config"]
+    else:
+        config = ExperimentConfig.from_dict(resolve("train", args.config))
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, **changes))
     problems = config.validate()
     if problems:
         raise ConfigError(problems)
-    return Trainer(config)
+    return config, resume
 
 
 class Progress:
@@ -85,54 +103,57 @@ class Progress:
 
 
 def run(args) -> int:
-    from pathlib import Path
+    from explorer.core.runs import RunStore
+    from explorer.core.runs.execute import train_run
 
-    from explorer.core.lab.device import describe
-    from explorer.core.lab.persistence import MetricsWriter, save_config
-
-    trainer = _trainer(args)
-    out = Path(args.out) if args.out else None
-    metrics = None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        save_config(out / "config.json", trainer.config)
-        metrics = MetricsWriter(out / "metrics.csv", append=trainer.step > 0)
+    config, resume = _config(args)
+    store = None if args.no_record else RunStore(getattr(args, "workspace", None))
     progress = Progress(sys.stderr.isatty())
-    start, first_step, last_full = time.perf_counter(), trainer.step, None
-    try:
-        for report in trainer.reports():
-            if report.full:
-                last_full = report
-                if metrics:
-                    metrics.write(report)
-            progress.update(report)
-    finally:
-        if metrics:
-            metrics.close()
-    seconds = time.perf_counter() - start
-    if out is not None and last_full is not None and last_full.status != "nonfinite":
-        trainer.checkpoint(out / "checkpoint.safetensors")
-    r = last_full
-    heldout = r.heldout_loss if r.heldout_loss is not None else trainer.evaluate()
+    seen: dict = {}
+
+    def on_start(trainer, run_id):
+        seen.update(trainer=trainer, first_step=trainer.step, start=time.perf_counter())
+
+    def on_report(report):
+        if report.full:
+            seen["last"] = report
+        progress.update(report)
+
+    record = train_run(config, store, name=args.name, source="cli", resume_from=resume, out=args.out,
+                       on_start=on_start, on_report=on_report,
+                       checkpoint_every_s=args.checkpoint_every if args.checkpoint_every > 0 else None)
+    trainer, r = seen["trainer"], seen.get("last")
+    seconds = time.perf_counter() - seen["start"]
+    heldout = record.final_heldout if r is None or r.heldout_loss is None else r.heldout_loss
     summary = {
-        "config": args.config, "title": trainer.config.title, "device": describe(trainer.device),
+        "config": args.config, "title": trainer.config.title, "device": record.device,
         "backend": trainer.backend, "steps": trainer.step, "total_steps": trainer.total_steps,
-        "loss": _finite(r.loss), "loss_ema": _finite(r.loss_ema), "heldout_loss": _finite(heldout),
-        "seconds": seconds, "steps_per_s": (trainer.step - first_step) / max(seconds, 1e-9),
-        "clipped_fraction": r.clipped_fraction, "status": r.status, "message": r.message,
-        "reference_lines": trainer.task.reference_lines(), "out": str(out) if out else None,
+        "loss": getattr(r, "loss", None), "loss_ema": getattr(r, "loss_ema", None), "heldout_loss": heldout,
+        "seconds": seconds, "steps_per_s": (trainer.step - seen["first_step"]) / max(seconds, 1e-9),
+        "clipped_fraction": getattr(r, "clipped_fraction", None), "status": record.status,
+        "message": record.message, "reference_lines": trainer.task.reference_lines(),
+        "out": args.out, "run_id": record.id or None, "workspace": str(store.workspace) if store else None,
     }
+    summary = strict(summary)
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(summary, allow_nan=False))
     else:
+        where = f"; run {record.id} in {store.workspace}" if store else ""
         print(f"{summary['status']}: {summary['steps']} steps in {seconds:.1f} s "
               f"({summary['steps_per_s']:.0f} steps/s on {summary['device']}, {summary['backend']} backend); "
-              f"loss {r.loss}, EMA {r.loss_ema}, held-out {heldout}")
-    if r.status == "nonfinite":
-        print(f"error: {r.message}", file=sys.stderr)
+              f"loss {summary['loss']}, EMA {summary['loss_ema']}, held-out {heldout}{where}")
+    if record.status in ("nonfinite", "diverged"):
+        print(f"error: {record.message}", file=sys.stderr)
         return 1
     return 0
 
 
-def _finite(x):
-    return x if x is None or math.isfinite(x) else None
+def strict(value):
+    """JSON-safe: non-finite floats become None, recursively (json.dumps(allow_nan=False) passes)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(v) for v in value]
+    return value

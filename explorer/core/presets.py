@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .errors import ConfigError, FieldProblem
 
-KINDS = ("scan", "train")
+KINDS = ("scan", "train", "sweep")
 ENV = "SCAN_EXPLORER_RESOURCES"
 PACKAGE = "explorer.resources"  # pyproject/setup.py map the top-level resources/ to this package
 

@@ -23,7 +23,8 @@ def run_window(args) -> int:
 
     from .main_window import MainWindow
 
-    window = MainWindow(preset=args.preset, scan_preset=args.scan_preset)
+    window = MainWindow(preset=args.preset, scan_preset=args.scan_preset,
+                        workspace=getattr(args, "workspace", None))
     window.show()
     app.processEvents()
     shown = time.perf_counter() - started

@@ -18,6 +18,7 @@ from explorer.core.errors import ExplorerError
 from . import file_actions
 from .lab_page import LabPage
 from .log_view import LogView
+from .runs import attach as attach_runs
 from .session import DONE, IDLE, PAUSED, RUNNING, TrainingSession
 from .settings import app_settings, int_value, restore_window, save_window, text_value
 from .status import StatusBar
@@ -27,7 +28,7 @@ from .threads import BackgroundCall
 
 class MainWindow(QMainWindow):
     def __init__(self, preset: str | None = None, scan_preset: str | None = None,
-                 settings: QSettings | None = None, session: TrainingSession | None = None):
+                 settings: QSettings | None = None, session: TrainingSession | None = None, workspace=None):
         super().__init__()
         self.setWindowTitle("Scan Explorer")
         self.settings = settings if settings is not None else app_settings()
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         self._actions()
         self._menus()
         self._connect()
+        self.runs = attach_runs(self, workspace)  # the Runs panel (a dock) and recording runs in the workspace
         restore_window(self, self.settings, [self.body, self.lab])
         self.tabs.setCurrentIndex(int_value(self.settings, "window/tab", 0) if scan_preset is None else 1)
         self.load_preset(preset or text_value(self.settings, "lab/preset", "default"))
@@ -295,6 +297,8 @@ class MainWindow(QMainWindow):
             self.log.add("the training thread did not stop within a second; waiting for it")
             self.session.shutdown(timeout_ms=10_000)
         self.testing.shutdown()
+        self.runs.sweeps.shutdown()
+        self.runs.shutdown()
         self.plots.timer.stop()
         self.status_timer.stop()
         super().closeEvent(event)

@@ -7,11 +7,12 @@ lot.
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 import numpy as np
+
+from explorer.core.lab.metrics import METRIC_COLUMNS, format_row
 
 from .buffers import Grid, Series
 
@@ -52,31 +53,26 @@ class RunData:
                 self.probe_version += 1
 
     def to_csv(self, path: str | Path) -> None:
-        """Every full report's scalars, with the held-out loss and per-parameter norms joined
-        on the step (empty cells where a report did not carry them)."""
+        """Every full report in the metrics schema (METRIC_COLUMNS, blank where the window does not
+        keep a column), with the per-parameter norms after it, joined on the step."""
         heldout = dict(zip(self.heldout["step"].astype(int), self.heldout["heldout_loss"]))
         param_cols = list(self.params.columns[1:]) if self.params is not None else []
         params = {}
         if self.params is not None:
             for i, step in enumerate(self.params["step"].astype(int)):
-                params[step] = [self.params[c][i] for c in param_cols]
+                params[step] = {f"grad_norm[{c}]": self.params[c][i] for c in param_cols}
+        columns = [*METRIC_COLUMNS, *(f"grad_norm[{c}]" for c in param_cols)]
         with open(path, "w", newline="") as f:
-            out = csv.writer(f)
-            out.writerow([*SCALARS, "heldout_loss", *(f"grad_norm[{c}]" for c in param_cols)])
+            f.write(",".join(columns) + "\n")
             for i in range(len(self.scalars)):
-                row = [self.scalars[c][i] for c in SCALARS]
-                step = int(row[0])
-                row += [heldout.get(step, math.nan), *params.get(step, [math.nan] * len(param_cols))]
-                out.writerow(["" if isinstance(v, float) and math.isnan(v) else _cell(v) for v in row])
+                row = {c: self.scalars[c][i] for c in SCALARS}
+                step = int(row["step"])
+                row.update(heldout_loss=heldout.get(step, math.nan), **params.get(step, {}))
+                f.write(format_row({k: None if math.isnan(v) else v for k, v in row.items()}, columns))
 
 
 def _num(value) -> float:
     return math.nan if value is None else float(value)
-
-
-def _cell(value) -> str:
-    value = float(value)
-    return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
 
 
 def finite(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -31,9 +31,11 @@ class TrainingRunner(QThread):
     _answer = Signal(object, object)  # (callback, result) of a command, for the GUI thread
 
     def __init__(self, make_trainer: Callable[[Any], Any], control: Any, *, paused: bool = False,
-                 max_rate: float = 30.0, describe: Callable[[Any], Any] = lambda trainer: trainer, parent=None):
+                 max_rate: float = 30.0, describe: Callable[[Any], Any] = lambda trainer: trainer, parent=None,
+                 recorder=None):
         super().__init__(parent)
         self._make_trainer, self.control, self._describe = make_trainer, control, describe
+        self.recorder = recorder  # records the run in the workspace, on this thread (gui.runs.recorder)
         self._interval = 1.0 / max_rate
         self._cond = threading.Condition()
         self._paused, self._stop, self._steps_allowed = paused, False, 0
@@ -99,9 +101,13 @@ class TrainingRunner(QThread):
     def run(self) -> None:
         try:
             self.trainer = self._make_trainer(self.control)
+            if self.recorder is not None:
+                self._note(self.recorder.start(self.trainer))
             self.ready.emit(self._describe(self.trainer))  # read here: the trainer is still at rest
             self._loop(self.trainer.reports())
         except Exception as exc:  # noqa: BLE001 - shown in a dialog and the log
+            if self.recorder is not None:
+                self.recorder.fail(exc)
             self.failed.emit(f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
     def _loop(self, generator) -> None:
@@ -132,6 +138,8 @@ class TrainingRunner(QThread):
                 report = next(generator)
             except StopIteration:
                 break
+            if self.recorder is not None:
+                self._note(self.recorder.write(self.trainer, report))
             if report.full:
                 pending.append(report)
             now = time.monotonic()
@@ -144,4 +152,10 @@ class TrainingRunner(QThread):
         if pending:
             self.reports.emit(pending)
         self.final = final
+        if self.recorder is not None:
+            self._note(self.recorder.finish(self.trainer, final))
         self.finished_run.emit(final)
+
+    def _note(self, problem: str | None) -> None:
+        if problem:
+            self.command_failed.emit(problem)

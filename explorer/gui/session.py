@@ -54,6 +54,7 @@ class TrainingSession(QObject):
         self.config = None
         self.state = IDLE
         self.final = None  # the last report of the last run
+        self.recorder_factory: Callable | None = None  # (resume_from) -> a RunRecorder: the window records runs
 
     # -- the buttons -----------------------------------------------------------------------------
     def play(self, config) -> None:
@@ -83,7 +84,7 @@ class TrainingSession(QObject):
 
     def resume(self, path, steps: int | None = None) -> None:
         """Continue the run saved in checkpoint ``path`` (to ``steps`` in all, if given)."""
-        self._start(None, paused=False, make=_resume_trainer(path, steps))
+        self._start(None, paused=False, make=_resume_trainer(path, steps), resume_from=path)
 
     def stop(self) -> None:
         """End the run after the current step; its curves stay."""
@@ -135,13 +136,14 @@ class TrainingSession(QObject):
         return True
 
     # -- the runner's signals ---------------------------------------------------------------------
-    def _start(self, config, paused: bool, make=None) -> None:
+    def _start(self, config, paused: bool, make=None, resume_from=None) -> None:
         self.shutdown(timeout_ms=5000)
         self.data.clear()
         self.config, self.final = config, None
         self.control = TrainControl()
         make = make or self._make_trainer(config)
-        runner = TrainingRunner(make, self.control, paused=paused, describe=_describe, parent=self)
+        recorder = self.recorder_factory(resume_from) if self.recorder_factory is not None else None
+        runner = TrainingRunner(make, self.control, paused=paused, describe=_describe, parent=self, recorder=recorder)
         runner.ready.connect(self._on_ready)
         runner.reports.connect(self._on_reports)
         runner.finished_run.connect(self._on_finished)

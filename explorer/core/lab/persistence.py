@@ -1,5 +1,5 @@
 """Files: configs as JSON, checkpoints as safetensors (or ``.pt`` read back with
-``torch.load(weights_only=True)``, never an arbitrary pickle), metrics as CSV.
+``torch.load(weights_only=True)``, never an arbitrary pickle). Metrics CSV: ``metrics.py``.
 
 A checkpoint is ``tensors`` (name -> tensor) plus ``meta`` (JSON-safe dict). Files that are
 not Scan Explorer checkpoints (corrupt, foreign, a config) raise :class:`CheckpointError`
@@ -8,10 +8,10 @@ saying what the file is and what was expected.
 
 from __future__ import annotations
 
-import csv
 import json
-import math
+import os
 import pickle
+import secrets
 import warnings
 from pathlib import Path
 
@@ -47,14 +47,18 @@ def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], meta: di
     cpu = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in tensors.items()}
     header = {"format": FORMAT, "meta": json.dumps(meta)}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    if path.suffix == ".pt":
-        torch.save({**header, "tensors": cpu}, tmp)
-    else:
-        from safetensors.torch import save_file
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")  # unique per writer
+    try:
+        if path.suffix == ".pt":
+            torch.save({**header, "tensors": cpu}, tmp)
+        else:
+            from safetensors.torch import save_file
 
-        save_file(cpu, str(tmp), metadata=header)
-    tmp.replace(path)  # never leave a half-written checkpoint under the real name
+            save_file(cpu, str(tmp), metadata=header)
+        tmp.replace(path)  # never leave a half-written checkpoint under the real name
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
@@ -138,40 +142,3 @@ def _meta(path: Path, text) -> dict:
     except ConfigError as exc:
         raise CheckpointError(f"{path}: the checkpoint's config is not valid here: {exc}") from None
     return meta
-
-
-# -- metrics -------------------------------------------------------------------------------
-METRIC_COLUMNS = ("step", "epoch", "loss", "loss_ema", "heldout_loss", "lr", "grad_norm",
-                  "grad_norm_clipped", "clipped_fraction", "steps_per_s", "elapsed_s")
-
-
-class MetricsWriter:
-    """Append full reports to a CSV file, one row each (blank where a value is absent)."""
-
-    def __init__(self, path: str | Path, append: bool = False):
-        self.path = Path(path)
-        fresh = not (append and self.path.is_file())
-        self._fh = open(self.path, "w" if fresh else "a", newline="", encoding="utf-8")
-        self._csv = csv.writer(self._fh)
-        if fresh:
-            self._csv.writerow(METRIC_COLUMNS)
-
-    def write(self, report) -> None:
-        if report.full:
-            self._csv.writerow(["" if getattr(report, c) is None else getattr(report, c) for c in METRIC_COLUMNS])
-
-    def close(self) -> None:
-        self._fh.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-def read_metrics(path: str | Path) -> dict[str, list[float]]:
-    """Columns of a metrics CSV as lists of floats (NaN where blank)."""
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    return {c: [float(r[c]) if r.get(c) not in (None, "") else math.nan for r in rows] for c in METRIC_COLUMNS}

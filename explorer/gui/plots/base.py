@@ -93,6 +93,7 @@ class LivePlot(TimedPaint, pg.PlotWidget):
         item.vb.sigRangeChangedManually.connect(self._user_moved)
         item.autoBtn.clicked.connect(self._auto_clicked)
         self._x_extent: float | None = None
+        self.overlay = None  # saved runs drawn here too (explorer.gui.runs.overlay): kept in view
 
     def curve(self, key: str, name: str | None, color: str, width: float = 1.5, alpha: int = 255,
               style=Qt.PenStyle.SolidLine, symbol: str | None = None) -> pg.PlotDataItem:
@@ -114,6 +115,8 @@ class LivePlot(TimedPaint, pg.PlotWidget):
     def set_x_extent(self, total: float | None) -> None:
         """Show x from 0 to ``total`` (the run's length) so the x axis stays put; None: auto."""
         self._x_extent = total
+        if self.overlay is not None:
+            total = self.overlay.x_extent(total)
         if total:
             self.setXRange(0, total, padding=0.01)
         else:
@@ -124,6 +127,8 @@ class LivePlot(TimedPaint, pg.PlotWidget):
         leaves the view or uses less than a third of it."""
         if self._user_y:
             return
+        if self.overlay is not None:
+            arrays = (*arrays, *self.overlay.y_arrays())
         log = self.getPlotItem().ctrl.logYCheck.isChecked()
         parts = [a[np.isfinite(a) & (a > 0)] if log else a[np.isfinite(a)] for a in arrays]
         parts = [p for p in parts if p.size]

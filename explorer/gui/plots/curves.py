@@ -120,6 +120,7 @@ class LearningRatePlot(LivePlot):
         if self.needs(data.scalars.version):
             x, y = finite(data.scalars["step"], data.scalars["lr"])
             self.lr.setData(x, y)
+            y = np.concatenate([y, *(self.overlay.y_arrays() if self.overlay else ())])  # saved runs too
             if len(y) and not self._user_y and self.getPlotItem().vb.viewRange()[1][1] != 1.15 * float(y.max()):
                 self.setYRange(0, 1.15 * float(y.max()), padding=0)
 

@@ -170,3 +170,23 @@ def test_the_diagnostics_tabs_keep_the_layout_still_while_training(window, qtbot
     QApplication.processEvents()
     assert (window.plots.loss.size(), window.testing.size()) == before
     assert window.lab.side.tabText(0) == "Testing"
+
+
+def test_log_axis_labels_never_stack_up(panel):
+    axis = panel.loss.getPlotItem().getAxis("left")
+    axis.setRange(18.3, 20.0)  # 2e18 .. 1e20: under two decades
+    values = [np.log10(m * 10.0 ** e) for e in (18, 19) for m in range(1, 10)]
+    labels = axis.tickStrings(values, 1.0, 1.0)
+    shown = [v for v, text in zip(values, labels) if text]
+    assert [round(10 ** (v % 1)) for v in shown] == [1, 2, 5, 1, 2, 5]
+    axis.setRange(0.0, 20.0)  # twenty decades: only the decades
+    labels = axis.tickStrings(values, 1.0, 1.0)
+    assert sum(1 for text in labels if text) == 2
+
+
+def test_one_gradient_flow_row_shows_as_a_band(panel):
+    panel.data.flow.append(20, np.linspace(1.0, 0.01, 30))
+    panel.set_total_steps(3000)
+    panel.refresh()
+    rect = panel.flow.image.mapRectToParent(panel.flow.image.boundingRect())
+    assert rect.height() >= 3000 / 50 - 1e-6

@@ -12,6 +12,7 @@ Each PNG is the X server's pixels (``QScreen.grabWindow(0)``), dialogs included:
   07_workbench_new.png      the scan workbench with a hand-built scan, run
   08_error_utf8.png         the dialog for a non-UTF-8 experiment file
   09_error_scan_preset.png  the dialog for --scan-preset nosuch
+  10_diverged.png           Adam at lr 1e9: a finite divergence, flagged
 """
 
 from __future__ import annotations
@@ -131,6 +132,16 @@ def main(argv=None) -> int:
         w.show_alert("Unknown scan preset", f"--scan-preset nosuch: {text}")
     shoot(app, args.out / "09_error_scan_preset.png")
     w.last_alert.close()
+
+    w.load_preset("default")
+    train = w.forms.forms["train"].editors
+    train["lr"].setText("1e9")
+    train["steps"].setText("300")
+    w.play()
+    wait(app, lambda: w.session.state == "done", 120)
+    shoot(app, args.out / "10_diverged.png")
+    if w.last_alert is not None:
+        w.last_alert.close()
     w.close()
     return 0
 

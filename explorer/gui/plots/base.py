@@ -101,6 +101,25 @@ def pen(color: str, width: float = 1.5, alpha: int = 255, style=Qt.PenStyle.Soli
     return pg.mkPen(c, width=width, style=style)
 
 
+class LogFriendlyAxis(pg.AxisItem):
+    """A left axis whose log-mode labels never stack up: every decade is labelled, the 2s
+    and 5s between only when the view spans two decades or less, the other minor ticks
+    never (pyqtgraph labels them all, "6·10¹⁸ 7·10¹⁸ 8·10¹⁸ 9·10¹⁸" in a few pixels)."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        strings = super().tickStrings(values, scale, spacing)
+        if not self.logMode or not values:
+            return strings
+        lo, hi = self.range
+        decades = abs(hi - lo)
+        keep = (1, 2, 5) if decades <= 2 else (1,)
+        out = []
+        for text, value in zip(strings, values):
+            mantissa = round(10 ** (value - np.floor(value + 1e-9)))
+            out.append(text if mantissa in keep else "")
+        return out
+
+
 class LivePlot(WheelScrolls, Enlargeable, TimedPaint, pg.PlotWidget):
     """A titled plot with its key beside the data (never over it) and a readout of the
     curves at the step under the mouse, shown at the cursor and hidden when it leaves."""
@@ -108,7 +127,7 @@ class LivePlot(WheelScrolls, Enlargeable, TimedPaint, pg.PlotWidget):
     enlarge_requested = Signal()
 
     def __init__(self, title: str, left: str, bottom: str = "training step", parent=None):
-        super().__init__(parent=parent)
+        super().__init__(parent=parent, axisItems={"left": LogFriendlyAxis("left")})
         self.setMinimumHeight(150)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # a click takes focus from the last field
         self.setToolTip("Double-click to enlarge (Esc returns); Ctrl+wheel zooms")

@@ -213,8 +213,8 @@ class PlotPanel(QWidget):
         self.frames += 1
 
     def _summary(self) -> str:
-        if self.warning:
-            return f"⚠ {self.warning}"
+        if self.warning:  # the headline; the whole text is the tooltip, the log and the dialog
+            return f"⚠ {self.warning.split(':')[0]} (hover for why)"
         last = self.data.last
         if last is None:
             return ""
@@ -237,8 +237,6 @@ class PlotPanel(QWidget):
         return self._export(folder, "svg")
 
     def _export(self, folder: str | Path, kind: str) -> list[Path]:
-        import pyqtgraph.exporters as exporters
-
         folder = Path(folder).expanduser()
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -250,9 +248,35 @@ class PlotPanel(QWidget):
             if kind == "png":
                 ok = plot.grab().save(str(path))
             else:
-                exporters.SVGExporter(plot.scene()).export(str(path))
-                ok = path.is_file()
+                ok = _export_svg(plot, path)
             if not ok:
                 raise OSError(f"could not write {path}")
             paths.append(path)
         return paths
+
+
+def _export_svg(plot, path: Path) -> bool:
+    """``plot`` as vector SVG: pyqtgraph's exporter (it keeps items as SVG elements); where
+    it cannot parse a path that this Qt writes (pyqtgraph 0.14 with PySide6 6.x raises on
+    some curve paths), Qt's own SVG generator draws the widget instead."""
+    import pyqtgraph.exporters as exporters
+
+    try:
+        exporters.SVGExporter(plot.scene()).export(str(path))
+        return path.is_file()
+    except (ValueError, IndexError):
+        from PySide6.QtCore import QRect, QSize
+        from PySide6.QtGui import QPainter
+        from PySide6.QtSvg import QSvgGenerator
+
+        generator = QSvgGenerator()
+        generator.setFileName(str(path))
+        generator.setSize(QSize(plot.width(), plot.height()))
+        generator.setViewBox(QRect(0, 0, plot.width(), plot.height()))
+        generator.setTitle(getattr(plot, "title", path.stem))
+        painter = QPainter(generator)
+        try:
+            plot.render(painter)
+        finally:
+            painter.end()
+        return path.is_file()

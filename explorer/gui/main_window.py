@@ -11,7 +11,7 @@ import sys
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QFileDialog, QInputDialog, QLabel,
-                               QLineEdit, QMainWindow, QMessageBox, QPlainTextEdit, QSplitter, QStyle, QTabWidget,
+                               QLineEdit, QMainWindow, QMessageBox, QPlainTextEdit, QSplitter, QStyle, QTabBar, QTabWidget,
                                QTextEdit, QToolBar)
 
 from explorer.core.errors import ExplorerError
@@ -36,6 +36,13 @@ def typing_in(widget) -> bool:
     if isinstance(widget, (QPlainTextEdit, QTextEdit)):
         return not widget.isReadOnly()
     return False
+
+
+def clicks_take_focus(root) -> None:
+    """Every tab bar under ``root`` takes the focus when clicked, so that a key pressed next
+    goes to the window's shortcuts, not into the field edited last."""
+    for bar in root.findChildren(QTabBar):
+        bar.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
 
 class MainWindow(QMainWindow):
@@ -75,6 +82,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(int_value(self.settings, "window/tab", 0) if scan_preset is None else 1)
         self.load_preset(preset or text_value(self.settings, "lab/preset", "default"))
         self._on_state(IDLE)
+        clicks_take_focus(self)
         self.log.add("ready: choose a preset, edit the forms, press Play (Space)")
 
     # -- building ------------------------------------------------------------------------------
@@ -349,6 +357,7 @@ class MainWindow(QMainWindow):
         self.scan.alert.connect(self.show_alert)
         self.tabs.removeTab(1)
         self.tabs.insertTab(1, self.scan, "Scan workbench")
+        clicks_take_focus(self.scan)
         self.tabs.setCurrentIndex(index)
         name = self._scan_preset or text_value(self.settings, "scan/preset", "cumsum")
         try:

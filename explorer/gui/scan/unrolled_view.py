@@ -90,7 +90,7 @@ class UnrolledView(QWidget):
 
     def _fit_rows(self) -> None:
         """As many steps as the table has room for (at least 4), unless the user chose."""
-        if self._user_n or not self.table.isVisibleTo(self):
+        if self._user_n or not self.isVisible() or not self.table.isVisibleTo(self):
             return
         row = self.table.verticalHeader().defaultSectionSize()
         room = self.table.height() - self.table.horizontalHeader().height() - 4

@@ -91,3 +91,18 @@ def test_the_attribute_call_hint_never_suggests_system():
         assert "system(" not in str(exc) and "tanh(" in str(exc)
     else:
         raise AssertionError("the call compiled")
+
+
+def test_an_outputs_key_sits_beside_its_curves(bench, qtbot):
+    bench.resize(1400, 900)
+    bench.show()
+    qtbot.waitExposed(bench)
+    bench.set_spec(ScanSpec(sequences=(SequenceSpec("x", "[1, 2, 3]"),),
+                            outputs=(OutputSpec("y", "x * ones(2)", None),)))
+    run(bench, qtbot)
+    panel = bench.results.panels[0]
+    QApplication.processEvents()
+    key, vb = panel.legend, panel.plot.getPlotItem().vb
+    assert "y[0]" in key.text or "y" in key.text
+    assert key.sceneBoundingRect().width() > 0
+    assert key.sceneBoundingRect().intersected(vb.sceneBoundingRect()).width() < 1

@@ -3,7 +3,6 @@ never clears the plots; warnings where they belong."""
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QPoint, QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QPoint, QPointF, QSettings, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -121,17 +121,13 @@ def main(argv=None) -> int:
     shoot(app, args.out / "08_error_utf8.png")
     w.last_alert.close()
 
-    w._scan_preset = "nosuch"
-    w.scan.load_preset = w.scan.load_preset  # the window's own path for --scan-preset
-    from explorer.core.errors import ExplorerError
-
-    try:
-        w.scan.load_preset("nosuch")
-    except ExplorerError as exc:
-        text = "; ".join(str(p) for p in getattr(exc, "problems", [])) or str(exc)
-        w.show_alert("Unknown scan preset", f"--scan-preset nosuch: {text}")
+    other = MainWindow(scan_preset="nosuch", settings=settings)  # as `--scan-preset nosuch` opens
+    other.setGeometry(app.primaryScreen().availableGeometry())
+    other.show()
+    other._build_scan()
     shoot(app, args.out / "09_error_scan_preset.png")
-    w.last_alert.close()
+    other.last_alert.close()
+    other.close()
 
     w.load_preset("default")
     train = w.forms.forms["train"].editors

@@ -35,7 +35,7 @@ def window(qtbot, settings):
     w.session.shutdown(timeout_ms=5000)
 
 
-def wait_state(qtbot, session, state: str, timeout: int = 20_000) -> None:
+def wait_state(qtbot, session, state: str, timeout: int = 60_000) -> None:  # a loaded CI machine is slow
     qtbot.waitUntil(lambda: session.state == state, timeout=timeout)
 
 

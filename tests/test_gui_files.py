@@ -8,7 +8,7 @@ import pytest
 from explorer.core.lab.config import ExperimentConfig
 from explorer.core.lab.training import Trainer
 from explorer.gui import file_actions
-from explorer.gui.session import DONE
+from explorer.gui.session import DONE, IDLE
 
 from gui_helpers import settings, small_config, wait_state, window  # noqa: F401 - fixtures
 
@@ -89,9 +89,8 @@ def test_resume_from_a_checkpoint_continues_the_run(finished, qtbot, tmp_path):
     file_actions.save_checkpoint(finished.session, path, said.append)
     qtbot.waitUntil(lambda: len(said) > 0, timeout=10_000)
     finished.session.reset()
-    finished.load_preset("seed002_echo_ns5")  # a different experiment in the forms...
-    finished.forms.forms["train"].editors["steps"].setText("90")  # ...whose step count extends the run
-    finished.resume_checkpoint(str(path))
+    finished.load_preset("seed002_echo_ns5")  # a different experiment in the forms: not used
+    finished.resume_checkpoint(str(path), steps=90)  # the user asked for 90 steps in all
     wait_state(qtbot, finished.session, DONE)
     steps = finished.session.data.scalars["step"]
     assert steps[0] == 65 and steps[-1] == 90 and finished.session.final.status == "finished"
@@ -104,7 +103,8 @@ def test_resume_from_a_broken_checkpoint_says_why(window, qtbot, tmp_path):
     path = tmp_path / "broken.safetensors"
     path.write_bytes(b"not a checkpoint at all")
     window.resume_checkpoint(str(path))
-    wait_state(qtbot, window.session, DONE)
-    assert window.last_alert.windowTitle() == "Training failed"
+    qtbot.waitUntil(lambda: window.last_alert is not None, timeout=20_000)
+    assert window.session.state == IDLE  # nothing was running, nothing is now
+    assert window.last_alert.windowTitle() == "Cannot resume"
     assert "broken.safetensors" in window.last_alert.text()
     window.last_alert.close()

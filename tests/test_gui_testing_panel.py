@@ -20,7 +20,7 @@ def trained_window(window, qtbot):
     window.play()
     wait_state(qtbot, window.session, DONE)
     panel = window.testing
-    qtbot.waitUntil(lambda: panel.model is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.model is not None, timeout=30_000)
     return window
 
 
@@ -90,7 +90,7 @@ def test_long_sequence_tasks_are_shown_in_short_windows(window, qtbot):
     window.play()
     wait_state(qtbot, window.session, DONE)
     panel = window.testing
-    qtbot.waitUntil(lambda: panel.model is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.model is not None, timeout=30_000)
     t, pred = panel.example_plots[0].predictions.getOriginalDataset()
     assert len(t) == 80 and np.all((0 <= pred[np.isfinite(pred)]) & (pred[np.isfinite(pred)] <= 1))
     panel.typed.setText("1 0 0 1 1 0 1 0 0 0")

@@ -126,7 +126,11 @@ class ConfigForm(QWidget):
     def set_enabled_fields(self, names: set[str] | None) -> None:
         """Enable only ``names`` (None: all), e.g. learning rate and clipping while training."""
         for name, editor in self.editors.items():
-            editor.setEnabled(names is None or name in names)
+            on = names is None or name in names
+            editor.setEnabled(on)
+            help_text = self.fields[name].metadata.get("help", "")
+            editor.setToolTip(help_text if on else f"{help_text}\n(fixed while training: Stop or Reset to change it; "
+                              "the learning rate and clip norm can change live)".lstrip())
 
     def set_visible_fields(self, names: set[str]) -> None:
         """Show only the fields in ``names`` (the others do not apply to this task)."""

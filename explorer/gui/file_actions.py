@@ -13,6 +13,28 @@ from explorer.core.lab.config import ExperimentConfig
 from explorer.core.presets import read_json
 
 
+def file_problem(path: str | Path, exc: Exception) -> ExplorerError:
+    """A failure to read ``path`` as the window says it: the file and what is wrong with it."""
+    if isinstance(exc, UnicodeDecodeError):
+        return ExplorerError(f"{path} is not a text (UTF-8) file: byte 0x{exc.object[exc.start]:02x} at "
+                             f"position {exc.start} cannot be read; choose a .json file this app saved")
+    if isinstance(exc, OSError):
+        return ExplorerError(f"cannot read {path}: {exc.strerror or exc}")
+    problems = getattr(exc, "problems", None)
+    text = "; ".join(str(p) for p in problems) if problems else str(exc)
+    return ExplorerError(text if str(path) in text else f"{path}: {text}")
+
+
+def chosen_folder(dialog) -> str:
+    """The folder a QFileDialog's user chose, absolute: a name typed into it counts from the
+    folder the dialog was showing, not from the working directory."""
+    chosen = (dialog.selectedFiles() or [""])[0]
+    folder = Path(chosen)
+    if not folder.is_absolute():
+        folder = Path(dialog.directory().absolutePath()) / folder
+    return str(folder)
+
+
 def open_experiment(path: str | Path) -> ExperimentConfig:
     """A config from a JSON file; ExplorerError (naming the problem) if it is not one."""
     return ExperimentConfig.from_dict(read_json(path))

@@ -1,10 +1,11 @@
-"""The RNN lab page: preset picker and forms on the left, live plots in the centre, the
-qualitative testing panel on the right. Layout only; the window wires it to the session."""
+"""The RNN lab page: preset picker and forms on the left, live plots in the centre, side
+panels on the right in tabs (the qualitative testing panel; a Runs panel can join it with
+``add_side_panel(widget, "Runs")``). Layout only; the window wires it to the session."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from explorer.core.errors import ExplorerError
 from explorer.core.lab.config import ExperimentConfig
@@ -13,6 +14,12 @@ from explorer.core.presets import list_presets, load_preset
 from .experiment_forms import ExperimentForms
 from .plots.panel import PlotPanel
 from .run_data import RunData
+
+
+def preset_title(name: str, data: dict) -> str:
+    """A preset as the window lists it: its title and the name the CLI takes."""
+    title = data.get("title") or name
+    return title if title == name else f"{title} ({name})"
 
 
 class PresetPicker(QWidget):
@@ -36,7 +43,9 @@ class PresetPicker(QWidget):
         layout.addWidget(self.about)
         self.presets = {name: load_preset("train", name) for name in list_presets("train")}
         for name, data in self.presets.items():
-            self.combo.addItem(data.get("title") or name, name)
+            self.combo.addItem(preset_title(name, data), name)
+            self.combo.setItemData(self.combo.count() - 1, f"python main.py --preset {name}",
+                                   Qt.ItemDataRole.ToolTipRole)
         self.combo.activated.connect(lambda i: self.chosen.emit(self.combo.itemData(i)))
 
     def show_preset(self, name: str | None) -> None:
@@ -71,15 +80,20 @@ class LabPage(QSplitter):
         column.addWidget(self.forms, 1)
         left.setMinimumWidth(280)
         self.plots = PlotPanel(data)
+        self.side = QTabWidget()  # right of the plots: Testing (and Runs, ...)
+        self.side.setObjectName("side_tabs")
+        self.side.tabBar().setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a click takes focus
+        self.side.setMinimumWidth(340)
         self.addWidget(left)
         self.addWidget(self.plots)
+        self.addWidget(self.side)
         self.setStretchFactor(0, 0)
         self.setStretchFactor(1, 1)
-        self.setSizes([330, 1100])
+        self.setStretchFactor(2, 0)
+        self.setCollapsible(1, False)
+        self.setSizes([330, 900, 400])
         self.setObjectName("lab_splitter")
 
-    def add_side_panel(self, widget: QWidget) -> None:
-        """The qualitative testing panel, right of the plots."""
-        self.addWidget(widget)
-        self.setStretchFactor(self.count() - 1, 0)
-        self.setSizes([330, 900, 380])
+    def add_side_panel(self, widget: QWidget, title: str = "Testing") -> int:
+        """A panel in the right-hand tabs (the testing panel, a Runs panel); its tab index."""
+        return self.side.addTab(widget, title)

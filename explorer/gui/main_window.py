@@ -9,9 +9,10 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QStyle, QTabWidget,
-                               QToolBar)
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QFileDialog, QInputDialog, QLabel,
+                               QLineEdit, QMainWindow, QMessageBox, QPlainTextEdit, QSplitter, QStyle, QTabBar, QTabWidget,
+                               QTextEdit, QToolBar)
 
 from explorer.core.errors import ExplorerError
 
@@ -26,6 +27,25 @@ from .testing_panel import TestingPanel
 from .threads import BackgroundCall
 
 
+def typing_in(widget) -> bool:
+    """True when ``widget`` takes typed text (a line edit, a spin box, an editable combo or
+    text box): single-key shortcuts then leave the key to it."""
+    if isinstance(widget, (QLineEdit, QAbstractSpinBox)):
+        return True
+    if isinstance(widget, QComboBox):
+        return widget.isEditable()
+    if isinstance(widget, (QPlainTextEdit, QTextEdit)):
+        return not widget.isReadOnly()
+    return False
+
+
+def clicks_take_focus(root) -> None:
+    """Every tab bar under ``root`` takes the focus when clicked, so that a key pressed next
+    goes to the window's shortcuts, not into the field edited last."""
+    for bar in root.findChildren(QTabBar):
+        bar.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+
 class MainWindow(QMainWindow):
     def __init__(self, preset: str | None = None, scan_preset: str | None = None,
                  settings: QSettings | None = None, session: TrainingSession | None = None, workspace=None):
@@ -37,10 +57,11 @@ class MainWindow(QMainWindow):
         self.lab = LabPage(self.session.data)
         self.forms, self.plots = self.lab.forms, self.lab.plots
         self.testing = TestingPanel(self.session)
-        self.lab.add_side_panel(self.testing)
+        self.lab.add_side_panel(self.testing, "Testing")
         self.scan = None  # the scan workbench, built once torch is imported
         self._scan_preset = scan_preset
         self.tabs = QTabWidget()
+        self.tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a click on a tab takes focus
         self.tabs.addTab(self.lab, "RNN lab")
         self.tabs.addTab(QLabel("loading the scan workbench…", alignment=Qt.AlignmentFlag.AlignCenter),
                          "Scan workbench")
@@ -63,22 +84,26 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(int_value(self.settings, "window/tab", 0) if scan_preset is None else 1)
         self.load_preset(preset or text_value(self.settings, "lab/preset", "default"))
         self._on_state(IDLE)
+        clicks_take_focus(self)
         self.log.add("ready: choose a preset, edit the forms, press Play (Space)")
 
     # -- building ------------------------------------------------------------------------------
     def _actions(self) -> None:
         icon = self.style().standardIcon
         P = QStyle.StandardPixmap
-        self.act_play = QAction(icon(P.SP_MediaPlay), "Play", self, shortcut=QKeySequence("Space"),
+        self.act_play = QAction(icon(P.SP_MediaPlay), "Play", self,
                                 toolTip="Train (or resume) with the forms' settings  [Space]")
-        self.act_pause = QAction(icon(P.SP_MediaPause), "Pause", self, shortcut=QKeySequence("P"),
+        self.act_pause = QAction(icon(P.SP_MediaPause), "Pause", self,
                                  toolTip="Pause after the current step  [P]")
-        self.act_step = QAction(icon(P.SP_MediaSeekForward), "Step", self, shortcut=QKeySequence("S"),
+        self.act_step = QAction(icon(P.SP_MediaSeekForward), "Step", self,
                                 toolTip="One optimisation step (one batch), then pause  [S]")
-        self.act_reset = QAction(icon(P.SP_BrowserReload), "Reset", self, shortcut=QKeySequence("R"),
+        self.act_reset = QAction(icon(P.SP_BrowserReload), "Reset", self,
                                  toolTip="Stop, clear the curves, start afresh on the next Play  [R]")
-        self.act_stop = QAction(icon(P.SP_MediaStop), "Stop", self, shortcut=QKeySequence("Esc"),
+        self.act_stop = QAction(icon(P.SP_MediaStop), "Stop", self,
                                 toolTip="End the run; its curves stay  [Esc]")
+        # Esc: back from an enlarged plot, else Stop (one shortcut, so neither is ambiguous)
+        self.act_escape = QAction("Back / Stop", self)
+
         bar = QToolBar("Training")
         bar.setObjectName("training_toolbar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -95,6 +120,7 @@ class MainWindow(QMainWindow):
             ("Save &checkpoint…", self.save_checkpoint_dialog, None),
             ("&Resume from checkpoint…", self.resume_checkpoint_dialog, None),
             ("Export plots as &PNG…", self.export_plots_dialog, None),
+            ("Export plots as S&VG…", lambda: self.export_plots_dialog("svg"), None),
             ("Export &metrics as CSV…", self.export_metrics_dialog, None),
         ):
             act = menu.addAction(text, slot)
@@ -108,11 +134,13 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         s = self.session
+        self._keys()
         self.act_play.triggered.connect(self.play)
         self.act_pause.triggered.connect(s.pause)
         self.act_step.triggered.connect(self.step)
         self.act_reset.triggered.connect(s.reset)
         self.act_stop.triggered.connect(s.stop)
+        self.act_escape.triggered.connect(self.escape)
         s.state_changed.connect(self._on_state)
         s.message.connect(self.log.add)
         s.alert.connect(self.show_alert)
@@ -123,7 +151,36 @@ class MainWindow(QMainWindow):
         self.status_timer.setInterval(250)
         self.status_timer.timeout.connect(lambda: self.status.refresh(s.data))
         self.status_timer.start()
-        self.tabs.currentChanged.connect(lambda i: self.toolbar.setEnabled(self.tabs.widget(i) is self.lab))
+        self.tabs.currentChanged.connect(self._tab_changed)
+
+    def _tab_changed(self, index: int) -> None:
+        on_lab = self.tabs.widget(index) is self.lab
+        self.toolbar.setEnabled(on_lab)
+        self.toolbar.setToolTip("" if on_lab else "Training controls: for the RNN lab tab")
+
+    # -- the keyboard --------------------------------------------------------------------------
+    def _keys(self) -> None:
+        """Single-key shortcuts (Space, P, S, R, Esc). They are QShortcuts, not the actions'
+        own, so that a key pressed while a text field has the focus stays the field's."""
+        self.shortcuts = {}
+        for key, action in (("Space", self.act_play), ("P", self.act_pause), ("S", self.act_step),
+                            ("R", self.act_reset), ("Esc", self.act_escape)):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.activated.connect(lambda action=action: self._key(action))
+            self.shortcuts[key] = shortcut
+
+    def _key(self, action: QAction) -> None:
+        if action is not self.act_escape and typing_in(QApplication.focusWidget()):
+            return  # the key is the field's
+        if action.isEnabled() and self.toolbar.isEnabled() or action is self.act_escape:
+            action.trigger()
+
+    def escape(self) -> None:
+        """Esc: back from an enlarged plot, else stop the run."""
+        if self.plots.enlarged:
+            self.plots.restore()
+        else:
+            self.session.stop()
 
     # -- the buttons ---------------------------------------------------------------------------
     def play(self) -> None:
@@ -159,7 +216,11 @@ class MainWindow(QMainWindow):
         self.act_reset.setEnabled(state != IDLE)
         self.forms.set_running(active)
         self.lab.presets.setEnabled(not active)
-        self.status.set_state(state)
+        self.lab.presets.combo.setToolTip("Stop or Reset the run to load another preset" if active
+                                          else "Load a training preset into the forms")
+        warning = self.session.divergence() if state == DONE else None
+        self.status.set_state(state, warning)
+        self.plots.set_warning(warning)
         if state == IDLE:
             self.status.set_total(None)
             self.plots.set_reference_lines({})
@@ -175,9 +236,11 @@ class MainWindow(QMainWindow):
         self.plots.set_reference_lines(facts["reference_lines"])
         self.plots.set_total_steps(facts["total_steps"])
 
-    def show_alert(self, title: str, text: str) -> None:
+    def show_alert(self, title: str, text: str, details: str = "") -> None:
         """A non-blocking dialog (the log has the details too)."""
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        if details:
+            box.setDetailedText(details)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.open()
         self.last_alert = box
@@ -188,13 +251,16 @@ class MainWindow(QMainWindow):
             config = self.lab.presets.config(name)
         except ExplorerError as exc:
             self.log.add(f"cannot load preset {name!r}: {exc}")
+            self.show_alert("Unknown preset", f"--preset {name}: {exc}")
             if name != "default":
                 self.load_preset("default")
             return
         self.forms.set_config(config)
         self.lab.presets.show_preset(name)
         self.settings.setValue("lab/preset", name)
-        self.log.add(f"preset: {config.title or name}")
+        if self.session.state in (IDLE, DONE):
+            self.testing.forget("a new preset: press Play or Step to train it")
+        self.log.add(f"preset: {config.title or name} ({name})")
 
     def open_experiment_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open experiment", "", "Experiment (*.json)")
@@ -204,9 +270,10 @@ class MainWindow(QMainWindow):
     def open_experiment(self, path: str) -> bool:
         try:
             config = file_actions.open_experiment(path)
-        except ExplorerError as exc:
+        except (ExplorerError, OSError, ValueError) as exc:
+            exc = file_actions.file_problem(path, exc)
             self.show_alert("Cannot open experiment", str(exc))
-            self.log.add(f"cannot open {path}: {exc}")
+            self.log.add(f"cannot open the experiment: {exc}")
             return False
         self.forms.set_config(config)
         self.lab.presets.show_preset(None)
@@ -230,21 +297,31 @@ class MainWindow(QMainWindow):
 
     def resume_checkpoint_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Resume from checkpoint", "", "Checkpoint (*.safetensors *.pt)")
-        if path:
-            self.resume_checkpoint(path)
+        if not path:
+            return
+        steps, ok = QInputDialog.getInt(self, "Resume from checkpoint",
+                                        "Train to how many steps in all?\n(0: the checkpoint's own step count)",
+                                        0, 0, 100_000_000, 1000)
+        if ok:
+            self.resume_checkpoint(path, steps or None)
 
-    def resume_checkpoint(self, path: str) -> None:
-        """Continue a saved run; the Training form's step count can extend a finished one."""
+    def resume_checkpoint(self, path: str, steps: int | None = None) -> None:
+        """Continue a saved run to its own step count, or to ``steps`` in all if given."""
         if self.session.state in (RUNNING, PAUSED):
             self.show_alert("Cannot resume", "stop the current run first")
             return
-        steps = self.forms.forms["train"].value("steps")
-        self.session.resume(path, steps=steps or None)
+        self.session.resume(path, steps=steps)
 
-    def export_plots_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export plots to folder")
-        if folder:
-            self._report(lambda: self.plots.export_png(folder), "plots saved: {}")
+    def export_plots_dialog(self, kind: str = "png") -> None:
+        dialog = QFileDialog(self, f"Export plots as {kind.upper()} to a folder")
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        if dialog.exec():
+            self.export_plots(file_actions.chosen_folder(dialog), kind)
+
+    def export_plots(self, folder: str, kind: str = "png") -> None:
+        export = self.plots.export_svg if kind == "svg" else self.plots.export_png
+        self._report(lambda: export(folder), "plots saved: {}")
 
     def export_metrics_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv", "CSV (*.csv)")
@@ -279,10 +356,18 @@ class MainWindow(QMainWindow):
         index = self.tabs.currentIndex()
         self.scan = ScanWorkbench()
         self.scan.message.connect(self.log.add)
+        self.scan.alert.connect(self.show_alert)
         self.tabs.removeTab(1)
         self.tabs.insertTab(1, self.scan, "Scan workbench")
+        clicks_take_focus(self.scan)
         self.tabs.setCurrentIndex(index)
-        self.scan.load_preset(self._scan_preset or text_value(self.settings, "scan/preset", "cumsum"))
+        name = self._scan_preset or text_value(self.settings, "scan/preset", "cumsum")
+        try:
+            self.scan.load_preset(name)
+        except ExplorerError as exc:
+            text = "; ".join(str(p) for p in getattr(exc, "problems", [])) or str(exc)
+            self.log.add(f"cannot load scan preset {name!r}: {text}")
+            self.show_alert("Unknown scan preset", f"--scan-preset {name}: {text}")
 
     # -- closing ---------------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name

@@ -31,9 +31,12 @@ class RunData:
         self.probe_version = 0
         self.reference_lines: dict[str, float] = {}
         self.last = None  # the latest full report
+        self.generation = getattr(self, "generation", 0)  # counts clears: which run this is
 
     def clear(self) -> None:
+        generation = self.generation + 1
         self.__init__()
+        self.generation = generation
 
     def add(self, reports: list) -> None:
         for r in reports:
@@ -51,6 +54,24 @@ class RunData:
             if r.probe is not None:
                 self.probe, self.probe_step = r.probe, r.step
                 self.probe_version += 1
+
+    def divergence(self) -> str | None:
+        """Why these curves look diverged though every value is finite, or None: the loss
+        ended far above where it started, or the held-out loss ended 1,000x above the task's
+        reference and had not come down."""
+        loss, ema = self.scalars["loss"], self.scalars["loss_ema"]
+        start = loss[np.isfinite(loss)][:10]
+        end = ema[np.isfinite(ema)][-1:]
+        if start.size and end.size and end[0] > 100 * max(float(np.median(start)), 1e-12):
+            return (f"the loss diverged: it ended at {end[0]:.4g} (EMA), over 100x where it started "
+                    f"({float(np.median(start)):.4g}); lower the learning rate or clip the gradients")
+        held = self.heldout["heldout_loss"]
+        held = held[np.isfinite(held)]
+        reference = max(self.reference_lines.values(), default=None)
+        if held.size >= 2 and reference and held[-1] > 1e3 * reference and held[-1] >= held[0]:
+            return (f"the held-out loss diverged: {held[-1]:.4g}, 1,000x above the task's reference "
+                    f"{reference:.4g} and not falling; lower the learning rate or clip the gradients")
+        return None
 
     def to_csv(self, path: str | Path) -> None:
         """Every full report in the metrics schema (METRIC_COLUMNS, blank where the window does not

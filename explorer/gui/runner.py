@@ -19,6 +19,17 @@ from PySide6.QtCore import QThread, Signal, Slot
 from .threads import track
 
 
+def _describe_error(exc: Exception) -> str:
+    """The user's text for a failure: our errors speak for themselves; others say their kind."""
+    from explorer.core.errors import ExplorerError
+
+    if isinstance(exc, ExplorerError):
+        return str(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not a checkpoint or text file this app wrote (undecodable byte at {exc.start})"
+    return f"{type(exc).__name__}: {exc}"
+
+
 class TrainingRunner(QThread):
     """One training run on its own thread. Signals arrive on the GUI thread (queued)."""
 
@@ -108,7 +119,7 @@ class TrainingRunner(QThread):
         except Exception as exc:  # noqa: BLE001 - shown in a dialog and the log
             if self.recorder is not None:
                 self.recorder.fail(exc)
-            self.failed.emit(f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            self.failed.emit(_describe_error(exc), traceback.format_exc())
 
     def _loop(self, generator) -> None:
         pending, last_emit, final = [], 0.0, None

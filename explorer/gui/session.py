@@ -55,6 +55,9 @@ class TrainingSession(QObject):
         self.state = IDLE
         self.final = None  # the last report of the last run
         self.recorder_factory: Callable | None = None  # (resume_from) -> a RunRecorder: the window records runs
+        self.resuming: str | None = None  # the checkpoint a resume is loading (until ready)
+        self._before = None  # (state, config, final) before that resume began
+        self.last_trace = ""  # the last failure's traceback (shown only on request)
 
     # -- the buttons -----------------------------------------------------------------------------
     def play(self, config) -> None:
@@ -83,8 +86,10 @@ class TrainingSession(QObject):
         self._set(PAUSED)
 
     def resume(self, path, steps: int | None = None) -> None:
-        """Continue the run saved in checkpoint ``path`` (to ``steps`` in all, if given)."""
-        self._start(None, paused=False, make=_resume_trainer(path, steps), resume_from=path)
+        """Continue the run saved in checkpoint ``path``: to the checkpoint's own step count,
+        or to ``steps`` in all if given. The current curves stay until the checkpoint has
+        loaded; a checkpoint that cannot load leaves them (and the state) as they were."""
+        self._start(None, paused=False, make=_resume_trainer(path, steps), resuming=str(path))
 
     def stop(self) -> None:
         """End the run after the current step; its curves stay."""
@@ -136,13 +141,17 @@ class TrainingSession(QObject):
         return True
 
     # -- the runner's signals ---------------------------------------------------------------------
-    def _start(self, config, paused: bool, make=None, resume_from=None) -> None:
+    def _start(self, config, paused: bool, make=None, resuming: str | None = None) -> None:
         self.shutdown(timeout_ms=5000)
-        self.data.clear()
+        # a resume keeps what is shown until its checkpoint has loaded (see _on_ready)
+        self._before = (self.state, self.config, self.final) if resuming else None
+        self.resuming = resuming
+        if not resuming:
+            self.data.clear()
         self.config, self.final = config, None
         self.control = TrainControl()
         make = make or self._make_trainer(config)
-        recorder = self.recorder_factory(resume_from) if self.recorder_factory is not None else None
+        recorder = self.recorder_factory(resuming) if self.recorder_factory is not None else None
         runner = TrainingRunner(make, self.control, paused=paused, describe=_describe, parent=self, recorder=recorder)
         runner.ready.connect(self._on_ready)
         runner.reports.connect(self._on_reports)
@@ -159,6 +168,9 @@ class TrainingSession(QObject):
         if self.sender() is not self.runner:
             return  # a previous run's late signal
         self.config = facts["config"]  # a resumed run brings its own
+        if self.resuming:
+            self.data.clear()
+            self.resuming = self._before = None
         self.data.reference_lines = facts["reference_lines"]
         self.ready.emit(facts)
         start = f"from step {facts['step']:,} to " if facts["step"] else ""
@@ -179,19 +191,42 @@ class TrainingSession(QObject):
         self._set(DONE)
         if final is None:
             return
+        held = f", held-out loss {final.heldout_loss:.4g}" if final.heldout_loss is not None else ""
         if final.status == "nonfinite":
             self.message.emit(f"stopped: {final.message}")
             self.alert.emit("Training diverged", final.message)
+            return
+        warning = self.divergence()
+        if warning:
+            self.message.emit(f"warning: {warning} ({final.message} at step {final.step:,}{held})")
+            self.alert.emit("Training diverged", warning)
         else:
-            held = f", held-out loss {final.heldout_loss:.4g}" if final.heldout_loss is not None else ""
-            self.message.emit(f"{final.message} at step {final.step}{held}")
+            self.message.emit(f"{final.message} at step {final.step:,}{held}")
+
+    def divergence(self) -> str | None:
+        """Why the last run counts as diverged (finite but blown up), or None: the trainer's
+        own verdict (status "diverged"), else the window's check of the curves."""
+        final = self.final
+        if final is not None and final.status == "diverged":
+            return final.message or "the loss diverged"
+        return self.data.divergence() if final is not None else None
 
     @Slot(str, str)
     def _on_failed(self, text: str, trace: str) -> None:
         if self.sender() is not self.runner:
             return
         self.runner.wait()
-        self.message.emit(f"error: {text}\n{trace}")
+        self.last_trace = trace  # for the dialog's details; the log gets one plain line
+        if self.resuming:  # the checkpoint did not load: everything stays as it was
+            path, (state, config, final) = self.resuming, self._before
+            self.resuming = self._before = None
+            self.runner = None
+            self.config, self.final = config, final
+            self.message.emit(f"cannot resume from {path}: {text}")
+            self._set(state if state in (IDLE, DONE) else DONE)
+            self.alert.emit("Cannot resume", f"{path}\n\n{text}")
+            return
+        self.message.emit(f"error: {text}")
         self._set(DONE)
         self.alert.emit("Training failed", text)
 

@@ -35,8 +35,13 @@ class StatusBar(QStatusBar):
     def set_device(self, text: str) -> None:
         self.device.setText(f"device: {text}")
 
-    def set_state(self, state: str) -> None:
-        self.state.setText(state)
+    def set_state(self, state: str, warning: str | None = None) -> None:
+        """The run's state; a warning (a diverged run) shows in red, its text as a tooltip."""
+        self.state.setText(f"⚠ {state}: diverged" if warning else state)
+        self.state.setStyleSheet("color: #b00000; font-weight: bold;" if warning else "")
+        self.state.setToolTip(warning or "")
+        if warning:
+            self.showMessage(f"⚠ {warning}", 30_000)
 
     def set_total(self, total: int | None) -> None:
         self.total = total

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+                               QPushButton, QScrollArea, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
-from .plots.base import pen
+from .plots.base import WheelScrolls, pen, plain_axes
 from .plots.probe import shown_columns, shown_inputs
-from .session import DONE, PAUSED, RUNNING
+from .session import DONE, IDLE, PAUSED, RUNNING
 from .threads import BackgroundCall
 
 def _q():
@@ -31,15 +31,20 @@ SHOWN_STEPS = 80  # a task with longer sequences (echo's 1,000-step rows) is sho
 TYPED = {"cumsum": "1, 2, 2, 2, -1, 0.5, 3, -2, 1, 1", "echo": "1 0 0 1 1 0 1 0 0 0 1 1 0 1 0 0"}
 
 
-class ExamplePlot(pg.PlotWidget):
-    """One example: target (line), prediction (dots), input (thin, grey)."""
+NO_MODEL = "no trained model yet: press Play or Step"
+
+
+class ExamplePlot(WheelScrolls, pg.PlotWidget):
+    """One example: target (line), prediction (dots), input (thin, grey). The wheel scrolls
+    the panel (Ctrl+wheel zooms), and each new example is shown whole."""
 
     def __init__(self, parent=None):
         super().__init__(parent=parent)
         self.setFixedHeight(140)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         item = self.getPlotItem()
         item.showGrid(x=True, y=True, alpha=0.15)
-        item.getAxis("left").enableAutoSIPrefix(False)
+        plain_axes(item)
         self.inputs = self.plot(pen=pen("#a0a0a0", 1))
         self.targets = self.plot(pen=pen("#303030", 1.8))
         self.predictions = self.plot(pen=None, symbol="o", symbolSize=4, symbolBrush="#d62728", symbolPen=None)
@@ -54,6 +59,12 @@ class ExamplePlot(pg.PlotWidget):
         self.targets.setData(t, ys[:, 0] * keep)
         self.predictions.setData(t, ps[:, 0] * keep)
         self.getPlotItem().setTitle(f"<span style='font-size:8pt'>{title}</span>")
+        self.getPlotItem().enableAutoRange()  # no zoom carried over from the last example
+
+    def clear_example(self, title: str = "") -> None:
+        for item in (self.inputs, self.targets, self.predictions):
+            item.setData([], [])
+        self.getPlotItem().setTitle(f"<span style='font-size:8pt'>{title}</span>" if title else None)
 
 
 class TestingPanel(QScrollArea):
@@ -73,8 +84,11 @@ class TestingPanel(QScrollArea):
 
         # weights
         head = QHBoxLayout()
-        self.weights = QLabel("no trained model yet: press Play or Step")
+        self.weights = QLabel(NO_MODEL)
         self.weights.setWordWrap(True)
+        # two lines, always: a longer text must not resize the panel (and the plots beside it)
+        self.weights.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.weights.setFixedHeight(2 * self.weights.fontMetrics().lineSpacing() + 4)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Take the current weights from the training run")
         self.auto = QCheckBox("auto")
@@ -120,8 +134,8 @@ class TestingPanel(QScrollArea):
         box = QGroupBox("Error against sequence length")
         form = QVBoxLayout(box)
         self.measure_button = QPushButton("Measure at 1x, 2x, 4x the training length")
-        self.length_plot = pg.PlotWidget()
-        self.length_plot.setMinimumHeight(150)
+        self.length_plot = ExamplePlot()
+        self.length_plot.setFixedHeight(150)
         self.length_plot.getPlotItem().setLabel("bottom", "sequence length")
         self.length_plot.getPlotItem().setLabel("left", "mean error")
         self.length_plot.getPlotItem().showGrid(x=True, y=True, alpha=0.15)
@@ -144,6 +158,22 @@ class TestingPanel(QScrollArea):
         self.typed.textChanged.connect(self.predict_typed)
         self.measure_button.clicked.connect(self.measure_lengths)
         session.state_changed.connect(self._on_state)
+        session.ready.connect(lambda facts: self.forget(
+            f"a new run{' (resumed at step ' + format(facts['step'], ',') + ')' if facts['step'] else ''}: "
+            f"its weights show when it pauses or ends, or every {REFRESH_MS // 1000} s"))
+        self._set_enabled(False)
+
+    def forget(self, why: str = NO_MODEL) -> None:
+        """Drop the model shown (Reset, a new run, a new preset): nothing stale stays."""
+        self.model = None
+        self.weights_step = None
+        self.weights.setText(why)
+        for plot in [*self.example_plots, self.typed_plot]:
+            plot.clear_example()
+        self.mean_error.setText("")
+        self.typed_error.setText("")
+        self.length_curve.setData([], [])
+        self.length_note.setText("")
         self._set_enabled(False)
 
     # -- weights --------------------------------------------------------------------------------
@@ -154,6 +184,8 @@ class TestingPanel(QScrollArea):
             self.timer.stop()
         if state in (PAUSED, DONE):
             self.refresh_weights()
+        elif state == IDLE:
+            self.forget()
 
     def refresh_weights(self) -> None:
         """Ask the trainer, between two steps, for a CPU copy of its weights."""
@@ -169,7 +201,9 @@ class TestingPanel(QScrollArea):
             self._new_task()
         self.model = load_model(config.model, state, loss)
         self.weights_step = step
-        self.weights.setText(f"testing the weights of step {step:,}")
+        when = {RUNNING: "while training", PAUSED: "paused", DONE: "run ended"}.get(self.session.state, "")
+        self.weights.setText(f"testing the weights of step {step:,} ({when})")
+        self.weights.setToolTip(f"the model of {config.title or 'this experiment'} at step {step:,}")
         self._set_enabled(True)
         self.draw_examples()
         self.predict_typed()
@@ -219,6 +253,7 @@ class TestingPanel(QScrollArea):
             x = q.parse_probe(self.task, self.typed.text())
         except ValueError as exc:
             self.typed_error.setText(str(exc))
+            self.typed_plot.clear_example("no prediction: fix the sequence above")
             return
         self.typed_error.setText("")
         target = q.probe_targets(self.task, x)

@@ -337,7 +337,9 @@ def _operator_refusal(op: ast.AST, allowed: dict, node: ast.AST) -> tuple[str, a
 def _call_refusal(node: ast.Call) -> tuple[str, ast.AST] | None:
     func = node.func
     if isinstance(func, ast.Attribute):
-        example = func.attr if func.attr.isidentifier() and not func.attr.startswith("_") else "tanh"
+        from .table import FUNCTIONS  # torch-free; filled when the functions module loads
+
+        example = func.attr if func.attr in FUNCTIONS else "tanh"  # never suggest system(...)
         return f"only table functions can be called, by their plain name: write {example}(...)", func
     if type(func) in _REFUSED_NODES:
         return None  # reported as what it is: (lambda: 1)() is a lambda

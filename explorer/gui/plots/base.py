@@ -18,8 +18,8 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QGraphicsItem
 
 # one QPainterPath per curve: half the paint time of drawLines segments here (measured)
 pg.setConfigOptions(background="w", foreground="#303030", antialias=False, segmentedLineMode="off")
@@ -57,30 +57,95 @@ def cache_axes(plot_item: pg.PlotItem) -> None:
         axis["item"].setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
+def plain_axes(plot_item: pg.PlotItem) -> None:
+    """No SI-prefix scaling on any axis: it garbles log axes ("x1e+15") and turns an empty
+    plot's -0.5..0.5 into "-400..400 (x0.001)"."""
+    for axis in plot_item.axes.values():
+        axis["item"].enableAutoSIPrefix(False)
+
+
+class WheelScrolls:
+    """Mixin for pyqtgraph views: the mouse wheel scrolls the panel the plot sits in; with
+    Ctrl held it zooms the plot (as pyqtgraph does by default)."""
+
+    def wheelEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            super().wheelEvent(event)
+            return
+        area = self.parentWidget()
+        while area is not None and not isinstance(area, QAbstractScrollArea):
+            area = area.parentWidget()
+        if area is None:
+            event.ignore()
+            return
+        QApplication.sendEvent(area.verticalScrollBar(), event)  # the panel scrolls
+        event.accept()
+
+
+class Enlargeable:
+    """Mixin: a double-click asks the panel to show this plot big (``enlarge_requested``)."""
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.enlarge_requested.emit()
+        event.accept()
+
+
+def key_html(entries: list[tuple[str, str, str]]) -> str:
+    """A legend as text: one line per (name, colour, glyph)."""
+    return "<br>".join(f"<span style='color:{color}'>{glyph}</span>&nbsp;{name}" for name, color, glyph in entries)
+
+
 def pen(color: str, width: float = 1.5, alpha: int = 255, style=Qt.PenStyle.SolidLine):
     c = pg.mkColor(color)
     c.setAlpha(alpha)
     return pg.mkPen(c, width=width, style=style)
 
 
-class LivePlot(TimedPaint, pg.PlotWidget):
-    """A titled plot with a legend and a crosshair that reads out the curves under the mouse."""
+class LogFriendlyAxis(pg.AxisItem):
+    """A left axis whose log-mode labels never stack up: every decade is labelled, the 2s
+    and 5s between only when the view spans two decades or less, the other minor ticks
+    never (pyqtgraph labels them all, "6·10¹⁸ 7·10¹⁸ 8·10¹⁸ 9·10¹⁸" in a few pixels)."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        strings = super().tickStrings(values, scale, spacing)
+        if not self.logMode or not values:
+            return strings
+        lo, hi = self.range
+        decades = abs(hi - lo)
+        keep = (1, 2, 5) if decades <= 2 else (1,)
+        out = []
+        for text, value in zip(strings, values):
+            mantissa = round(10 ** (value - np.floor(value + 1e-9)))
+            out.append(text if mantissa in keep else "")
+        return out
+
+
+class LivePlot(WheelScrolls, Enlargeable, TimedPaint, pg.PlotWidget):
+    """A titled plot with its key beside the data (never over it) and a readout of the
+    curves at the step under the mouse, shown at the cursor and hidden when it leaves."""
+
+    enlarge_requested = Signal()
 
     def __init__(self, title: str, left: str, bottom: str = "training step", parent=None):
-        super().__init__(parent=parent)
+        super().__init__(parent=parent, axisItems={"left": LogFriendlyAxis("left")})
         self.setMinimumHeight(150)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # a click takes focus from the last field
+        self.setToolTip("Double-click to enlarge (Esc returns); Ctrl+wheel zooms")
+        self.title = title
         item = self.getPlotItem()
         item.setTitle(f"<span style='font-size:10pt'>{title}</span>")
         item.setLabel("left", left)
         item.setLabel("bottom", bottom)
         item.showGrid(x=True, y=True, alpha=0.15)
-        item.getAxis("left").enableAutoSIPrefix(False)  # its scaling garbles log axes ("x1e+15")
-        self.legend = item.addLegend(offset=(-5, 5), labelTextSize="8pt", verSpacing=-6,
-                                     brush=pg.mkBrush(255, 255, 255, 170))
+        plain_axes(item)
+        self.key = pg.LabelItem(justify="left", size="8pt")  # the legend, right of the view
+        item.layout.addItem(self.key, 2, 3)
         self._curves: dict[str, pg.PlotDataItem] = {}
+        self._overlays: dict[str, pg.PlotDataItem] = {}  # other runs' curves (the Runs panel's)
         self._seen = None  # the buffer version(s) last drawn
         self._vline = pg.InfiniteLine(angle=90, pen=pen("#909090", 1, style=Qt.PenStyle.DashLine))
-        self._readout = pg.TextItem(anchor=(0, 1), color="#202020", fill=pg.mkBrush(255, 255, 255, 210))
+        self._readout = pg.TextItem(anchor=(0, 1), color="#202020", fill=pg.mkBrush(255, 255, 255, 225),
+                                    border=pg.mkPen("#b0b0b0"))
         for it in (self._vline, self._readout):
             it.setZValue(100)
             it.hide()
@@ -89,22 +154,60 @@ class LivePlot(TimedPaint, pg.PlotWidget):
         cache_axes(item)
         item.enableAutoRange(y=False)
         self._user_y = False  # the user zoomed or panned: leave the y range alone
-        self._force_fit = False  # refit even if the data still fits (log toggled, "A" pressed)
+        self._force_fit = False  # refit even if the data still fits (log toggled, view reset)
         item.vb.sigRangeChangedManually.connect(self._user_moved)
-        item.autoBtn.clicked.connect(self._auto_clicked)
+        item.autoBtn.clicked.connect(self.reset_view)
         self._x_extent: float | None = None
         self.overlay = None  # saved runs drawn here too (explorer.gui.runs.overlay): kept in view
 
     def curve(self, key: str, name: str | None, color: str, width: float = 1.5, alpha: int = 255,
               style=Qt.PenStyle.SolidLine, symbol: str | None = None) -> pg.PlotDataItem:
         """Create (once) the curve ``key``."""
+        item = self._make_curve(name, color, width, alpha, style, symbol)
+        self._curves[key] = item
+        self._update_key()
+        return item
+
+    def _make_curve(self, name, color, width, alpha, style, symbol) -> pg.PlotDataItem:
         item = pg.PlotDataItem(name=name, pen=pen(color, width, alpha, style), symbol=symbol,
                                symbolSize=5, symbolBrush=color, symbolPen=None, connect="finite")
         item.setDownsampling(auto=True, method="peak")
         item.setClipToView(True)
+        item.key_colour, item.key_glyph = color, "●" if symbol else ("┄┄" if style != Qt.PenStyle.SolidLine else "━━")
         self.addItem(item)
-        self._curves[key] = item
         return item
+
+    def remove_curve(self, key: str) -> None:
+        item = self._curves.pop(key, None) or self._overlays.pop(key, None)
+        if item is not None:
+            self.removeItem(item)
+            self._update_key()
+
+    def _update_key(self) -> None:
+        entries = [(c.name(), c.key_colour, c.key_glyph) for c in [*self._curves.values(), *self._overlays.values()]
+                   if c.name()]
+        self.key.setText(key_html(entries + self.extra_key()))
+
+    def extra_key(self) -> list[tuple[str, str, str]]:
+        """More key lines (reference lines); none by default."""
+        return []
+
+    # -- other runs' curves (the Runs panel adds them) ------------------------------------------
+    def set_overlay(self, key: str, x, y, name: str, color: str) -> pg.PlotDataItem:
+        """Draw (or update) another run's curve ``key`` beside this run's; it joins the key and
+        the hover readout, and stays until :meth:`clear_overlays`."""
+        item = self._overlays.get(key)
+        if item is None:
+            item = self._overlays[key] = self._make_curve(name, color, 1.5, 200, Qt.PenStyle.SolidLine, None)
+            self._update_key()
+        item.setData(np.asarray(x, float), np.asarray(y, float))
+        return item
+
+    def clear_overlays(self) -> None:
+        for item in self._overlays.values():
+            self.removeItem(item)
+        self._overlays.clear()
+        self._update_key()
 
     def set_log_y(self, on: bool) -> None:
         self.getPlotItem().setLogMode(y=on)
@@ -154,18 +257,24 @@ class LivePlot(TimedPaint, pg.PlotWidget):
     def _user_moved(self, *_) -> None:
         self._user_y = True
 
-    def _auto_clicked(self) -> None:
-        # pyqtgraph's "A" button auto-ranges both axes; restore ours instead
+    def reset_view(self) -> None:
+        """Back to the plot's own ranges (the run's x extent, y fitted to the data): what
+        pyqtgraph's "A" button and the panel's "Reset view" do."""
         self._user_y = False
         self._force_fit = True
         self.getPlotItem().enableAutoRange(y=False)
         if self._x_extent:
             self.set_x_extent(self._x_extent)
+        else:
+            self.enableAutoRange(x=True)
         self._seen = None  # refit on the next refresh
+
+    _auto_clicked = reset_view  # the old name
 
     def clear_data(self) -> None:
         for item in self._curves.values():
             item.setData([], [])
+        self.hide_readout()
         self._seen = None
 
     def needs(self, version) -> bool:
@@ -175,16 +284,23 @@ class LivePlot(TimedPaint, pg.PlotWidget):
         self._seen = version
         return True
 
-    # -- the crosshair --------------------------------------------------------------------------
+    # -- the readout ------------------------------------------------------------------------------
+    def hide_readout(self) -> None:
+        self._vline.hide()
+        self._readout.hide()
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.hide_readout()
+        super().leaveEvent(event)
+
     def _hover(self, pos) -> None:
         vb = self.getPlotItem().vb
-        if not vb.sceneBoundingRect().contains(pos) or not self._curves:
-            self._vline.hide()
-            self._readout.hide()
+        if not vb.sceneBoundingRect().contains(pos):
+            self.hide_readout()
             return
         point = vb.mapSceneToView(pos)
         nearest = []  # (name, x, y) of each curve's point nearest the mouse
-        for item in self._curves.values():
+        for item in [*self._curves.values(), *self._overlays.values()]:
             x, y = item.getOriginalDataset()
             if x is None or len(x) == 0 or not item.isVisible():
                 continue
@@ -192,15 +308,20 @@ class LivePlot(TimedPaint, pg.PlotWidget):
             if i > 0 and abs(x[i - 1] - point.x()) < abs(x[i] - point.x()):
                 i -= 1
             if np.isfinite(y[i]):
-                nearest.append((item.name() or "", x[i], y[i]))
+                nearest.append((item.name() or self.title, x[i], y[i]))
         if not nearest:
-            self._readout.hide()
+            self.hide_readout()
             return
         step = min(nearest, key=lambda n: abs(n[1] - point.x()))[1]
         lines = [f"{name} {y:.5g}" + ("" if x == step else f" (step {x:.0f})") for name, x, y in nearest]
         self._vline.setPos(step)
         self._readout.setText(f"step {step:.0f}\n" + "\n".join(lines))
-        y_top = vb.viewRange()[1][1]
-        self._readout.setPos(point.x(), y_top)
+        # at the cursor, on the side that keeps it inside the view
+        (x0, x1), (y0, y1) = vb.viewRange()
+        right = point.x() > (x0 + x1) / 2
+        upper = point.y() > (y0 + y1) / 2
+        self._readout.setAnchor((1.05 if right else -0.05, -0.05 if upper else 1.05))
+        self._readout.setPos(point.x(), point.y())
         self._vline.show()
         self._readout.show()
+        self._readout.updateTransform(force=True)  # a hidden TextItem missed the view's changes

@@ -22,21 +22,25 @@ class LossPlot(LivePlot):
         self.raw = self.curve("raw", "loss", "#7fa7d0", width=1, alpha=110)
         self.ema = self.curve("ema", "EMA (0.99)", "#1f4e99", width=2)
         self.heldout = self.curve("heldout", "held-out", "#e07020", width=2, symbol="o")
-        self._lines: list[tuple[pg.InfiniteLine, float]] = []
+        self._lines: list[tuple[pg.InfiniteLine, pg.TextItem, float]] = []
         self._log = False
+        self.getPlotItem().vb.sigRangeChanged.connect(self._place_lines)
+        self.getPlotItem().vb.sigResized.connect(self._place_lines)
 
     def set_reference_lines(self, lines: dict[str, float]) -> None:
-        """Dashed lines at the task's reference losses (they do not stretch the axes)."""
-        for line, _ in self._lines:
+        """Dashed lines at the task's reference losses (they do not stretch the axes), each
+        labelled inside the view at its left end, where the early (high) loss leaves room."""
+        for line, label, _ in self._lines:
             self.removeItem(line)
+            self.removeItem(label)
         self._lines = []
-        for i, (label, value) in enumerate(lines.items()):
-            line = pg.InfiniteLine(angle=0, pen=pen("#606060", 1, 160, Qt.PenStyle.DashLine),
-                                   label=f"{label} {value:.4g}",
-                                   labelOpts={"position": 0.97 - 0.12 * i, "color": "#505050",
-                                              "anchors": [(1, 1), (1, 1)]})
-            self.getPlotItem().addItem(line, ignoreBounds=True)
-            self._lines.append((line, value))
+        for name, value in lines.items():
+            line = pg.InfiniteLine(angle=0, pen=pen("#606060", 1, 160, Qt.PenStyle.DashLine))
+            label = pg.TextItem(f"{name}: {value:.4g}", color="#404040", fill=pg.mkBrush(255, 255, 255, 200))
+            label.setZValue(50)
+            for it in (line, label):
+                self.getPlotItem().addItem(it, ignoreBounds=True)
+            self._lines.append((line, label, value))
         self._place_lines()
 
     def set_log_y(self, on: bool) -> None:
@@ -44,10 +48,27 @@ class LossPlot(LivePlot):
         self._log = on
         self._place_lines()
 
-    def _place_lines(self) -> None:
-        # in log mode a line's position is in view coordinates: log10 of the value
-        for line, value in self._lines:
-            line.setPos(np.log10(value) if self._log and value > 0 else value)
+    def _place_lines(self, *_) -> None:
+        """Lines at their values (in log mode, log10: the view's coordinates); labels at the
+        view's left edge, above their line, below it when above would leave the view or
+        cover the label of the line above; a line outside the view hides its label."""
+        vb = self.getPlotItem().vb
+        (x0, x1), (y0, y1) = vb.viewRange()
+        pixel = (y1 - y0) / max(vb.height(), 1.0)  # view units per pixel
+        text_h = 16 * pixel
+        taken = y1 + text_h  # the lowest label edge placed so far (from the top)
+        for line, label, value in sorted(self._lines, key=lambda entry: -entry[2]):
+            y = np.log10(value) if self._log and value > 0 else value
+            line.setPos(y)
+            if not (y0 <= y <= y1):
+                label.hide()
+                continue
+            above = y + text_h <= min(y1, taken)
+            label.setAnchor((0, 1) if above else (0, 0))
+            label.setPos(x0 + (x1 - x0) * 0.01, y)
+            label.show()
+            label.updateTransform(force=True)
+            taken = y if above else y - text_h
 
     def refresh(self, data: RunData) -> None:
         if self.needs((data.scalars.version, data.heldout.version)):
@@ -105,7 +126,7 @@ class ParamNormPlot(LivePlot):
         for item in self._curves.values():
             self.removeItem(item)
         self._curves.clear()
-        self.legend.clear()
+        self._update_key()
         self._names = ()
 
 

@@ -50,6 +50,8 @@ class ScanForm(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._extras = dict(expected=None, order=1000)  # carried through, not edited
+        self._origin: ScanSpec | None = None  # the program as loaded (a preset's, a file's)
+        self._origin_title = ""  # its title
         self._loading = False
         self.about = AboutBox()
         self.loop = LoopBox()
@@ -97,12 +99,15 @@ class ScanForm(QWidget):
         self._loading = True
         try:
             self._extras = dict(expected=spec.expected, order=spec.order)
+            self._origin = None
             self.about.write(spec)
             self.loop.write(spec)
             for key, rows in self.lists.items():
                 rows.set_items(getattr(spec, key))
         finally:
             self._loading = False
+        self._origin = self.read()[0]  # as the widgets give it back: the baseline for "edited"
+        self._origin_title = spec.title
         self.edited.emit()
 
     def read(self) -> tuple[ScanSpec, list[FieldProblem]]:
@@ -112,7 +117,18 @@ class ScanForm(QWidget):
             parts[key], issues = rows.items()
             problems += issues
         spec = ScanSpec(**self.about.read(), **parts, **self.loop.read(), **self._extras)
+        if spec.expected is not None and self.edited_from(spec):
+            spec = spec.replace(expected=None)  # the source's numbers are another program's now
         return spec, problems
+
+    def edited_from(self, spec: ScanSpec) -> str | None:
+        """The title of the loaded program when ``spec`` computes something else (its
+        sequences, outputs, expressions or loop changed; title and notes do not count). An
+        untitled program (New) is the user's own from the start: None."""
+        origin = self._origin
+        if origin is None or not self._origin_title or _program(spec) == _program(origin):
+            return None
+        return self._origin_title or "the loaded scan"
 
     def spec(self) -> ScanSpec:
         spec, problems = self.read()
@@ -151,3 +167,8 @@ class ScanForm(QWidget):
     def _changed(self) -> None:
         if not self._loading:
             self.edited.emit()
+
+
+def _program(spec: ScanSpec) -> ScanSpec:
+    """``spec`` without what does not change its numbers (its name, notes, gallery place)."""
+    return spec.replace(title="", description="", source="", expected=None, order=0)

@@ -7,12 +7,15 @@ and can be dragged to pick a step.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
 
+from ..plots.base import key_html
 from .fields import mono_font
 from .stepdata import Table
 
@@ -91,8 +94,8 @@ class OutputPanel(QWidget):
         self.plot.addItem(self.marker)
         self.marker.sigDragged.connect(lambda line: self.step_picked.emit(int(round(line.value()))))
         self.curves: list[pg.PlotDataItem] = []
-        self.legend = self.plot.addLegend(offset=(10, 10), labelTextSize="8pt", labelTextColor="#222",
-                                          brush=pg.mkBrush(255, 255, 255, 200), pen=pg.mkPen("#ccc"))
+        self.legend = pg.LabelItem("", justify="left", size="8pt")  # the key, right of the data
+        self.plot.getPlotItem().layout.addItem(self.legend, 2, 3)
         self.note = QLabel()
         self.note.setStyleSheet("color: #666;")
         self.note.setWordWrap(True)
@@ -125,11 +128,10 @@ class OutputPanel(QWidget):
             curve.setSymbolBrush(colour)
             curve.setSymbolPen(colour)
             curve.setData(steps, values[:, k])
-        self.legend.clear()
-        self.legend.setVisible(1 < n <= MAX_LEGEND)
-        if 1 < n <= MAX_LEGEND:
-            for curve, label in zip(self.curves, table.columns):
-                self.legend.addItem(curve, f"{name}{label}")
+        shown = 1 < n <= MAX_LEGEND
+        colours = [pg.intColor(k, hues=max(n, 1), values=1, maxValue=200).name() for k in range(n)]
+        self.legend.setText(key_html([(html.escape(f"{name}{label}"), c, "━━")
+                                      for c, label in zip(colours, table.columns)]) if shown else "")
         self.plot.setLabel("left", name)
         axis = self.plot.getAxis("bottom")
         if values.shape[0] <= 20:  # few steps: a tick per step, no fractions

@@ -100,6 +100,10 @@ class ResultsView(QWidget):
             agrees = agreement(run.result, spec.expected)
             head += ("&nbsp;&nbsp;<b style='color:%s'>%s</b>" %
                      ((OK, "✓ agrees with the source") if agrees else (BAD, "✗ differs from the source")))
+        from explorer.core.spec.nonfinite import nonfinite_outputs
+
+        for problem in nonfinite_outputs(run.outputs):  # an all-NaN output draws nothing: say so
+            head += f"<br><b style='color:{BAD}'>⚠ {html.escape(str(problem))}</b>"
         heads = "".join(f"<td style='padding-right:18px'><b>{h}</b></td>" for h, _ in cells)
         values = "".join(f"<td style='padding-right:18px'><pre style='margin:0'>{html.escape(v)}</pre></td>"
                          for _, v in cells)

@@ -30,6 +30,9 @@ class AboutBox(QWidget):
         self.description = QPlainTextEdit()
         self.description.setPlaceholderText("what this example shows (optional)")
         self.description.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 12)
+        self.edited_note = QLabel()  # "edited from <preset>": shown once the program changed
+        self.edited_note.setStyleSheet("color: #8a5a00;")
+        self.edited_note.hide()
         top = QHBoxLayout()
         top.addWidget(self.title, 3)
         top.addWidget(self.source, 2)
@@ -37,6 +40,7 @@ class AboutBox(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow(top)
         form.addRow(self.description)
+        form.addRow(self.edited_note)
         for w in (self.title, self.source):
             w.textChanged.connect(self._edit)
         self.description.textChanged.connect(self._edit)
@@ -50,6 +54,12 @@ class AboutBox(QWidget):
         self.title.setCursorPosition(0)
         self.source.setCursorPosition(0)
         self.description.setPlainText(spec.description)
+
+    def set_edited_from(self, title: str | None) -> None:
+        """Say the program is the user's own now, edited from ``title`` (None: it is not)."""
+        self.edited_note.setText(f"✎ edited from “{title}”: not compared with the source's numbers"
+                                 if title else "")
+        self.edited_note.setVisible(bool(title))
 
     def read(self) -> dict:
         return dict(title=self.title.text(), source=self.source.text(),

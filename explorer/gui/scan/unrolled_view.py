@@ -50,6 +50,9 @@ class UnrolledView(QWidget):
         self.n.setValue(4)
         self.n.setPrefix("first ")
         self.n.setSuffix(" steps")
+        self._fitting = False  # the step count follows the table's height until the user sets one
+        self._user_n = False
+        self.n.valueChanged.connect(self._n_changed)
         self.n.valueChanged.connect(self._redraw)
         self.n.valueChanged.connect(self.steps_changed)
         head = QHBoxLayout()
@@ -77,6 +80,26 @@ class UnrolledView(QWidget):
         box.addWidget(self.note)
         box.addStretch(0)
 
+    def _n_changed(self, _value: int) -> None:
+        if not self._fitting:
+            self._user_n = True
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        """As many steps as the table has room for (at least 4), unless the user chose."""
+        if self._user_n or not self.isVisible() or not self.table.isVisibleTo(self):
+            return
+        row = self.table.verticalHeader().defaultSectionSize()
+        room = self.table.height() - self.table.horizontalHeader().height() - 4
+        fit = max(4, min(self.n.maximum(), room // max(row, 1)))
+        if fit != self.n.value():
+            self._fitting = True
+            self.n.setValue(fit)
+            self._fitting = False
+
     def steps(self) -> int:
         return self.n.value()
 
@@ -88,6 +111,8 @@ class UnrolledView(QWidget):
             count = f"{total:,} step{'s' if total != 1 else ''}"
             count = f" — {'at most ' + count if spec.until else count} in all"
         self.title.setText(f"<b>Unrolled</b>: what each step reads{count}")
+        self.table.setVisible(True)
+        self._fit_rows()
         self._redraw()
 
     def show_unavailable(self, reason: str) -> None:
@@ -116,6 +141,7 @@ class UnrolledView(QWidget):
         labels = argument_labels(spec)
         self.table.setVisible(True)
         self.legend.setVisible(True)
+        self.table.setSizeAdjustPolicy(QAbstractItemView.SizeAdjustPolicy.AdjustIgnored)
         self.table.clear()
         self.table.setColumnCount(len(labels))
         self.table.setRowCount(len(rows))

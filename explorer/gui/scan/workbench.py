@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+import json
+
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QMessageBox, QProgressBar,
+from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
                                QScrollArea, QSizePolicy, QSplitter, QToolBar, QVBoxLayout, QWidget)
 
 from explorer.core.errors import ConfigError, FieldProblem
 from explorer.core.presets import load_preset, read_json
 from explorer.core.spec import ScanRun, ScanSpec
+from explorer.core.spec.model import OutputSpec, SequenceSpec
 
 from .fields import ExpressionEdit
 from .form import ScanForm
@@ -36,6 +39,7 @@ class ScanWorkbench(QWidget):
     """Build a scan in a form, see its signature and unrolled steps, run it, inspect it."""
 
     message = Signal(str)  # for the window's log / status bar
+    alert = Signal(str, str)  # title, text: a problem the user must see (a dialog)
     run_finished = Signal(object)  # the ScanRun
     run_failed = Signal(str)  # why the run failed (a later step's shape, an exception...)
     run_cancelled = Signal(str)
@@ -55,6 +59,7 @@ class ScanWorkbench(QWidget):
         self.marker = FieldMarker(self.form.widget_for)
         self._functions: FunctionHelp | None = None  # made on first use
         self._last_expression: ExpressionEdit | None = None  # where a chosen function goes
+        self._edited_from: str | None = None  # the loaded program's title once the form changed it
         self._build_toolbar()
         self._build_layout()
         self._connect()
@@ -69,11 +74,12 @@ class ScanWorkbench(QWidget):
                                        toolTip="show or hide the gallery of examples")
         self.run_action = QAction("▶ Run", self, toolTip="run the scan (Ctrl+Enter)")
         self.cancel_action = QAction("■ Cancel", self, toolTip="stop the running scan", enabled=False)
+        self.new_action = QAction("New", self, toolTip="start an empty scan program")
         self.open_action = QAction("Open…", self, toolTip="open a scan spec (.json)")
         self.save_action = QAction("Save…", self, toolTip="save this scan spec as .json")
         self.help_action = QAction("ƒ Functions…", self, toolTip="the expression language: every function")
         for action in (self.examples_action, None, self.run_action, self.cancel_action, None,
-                       self.open_action, self.save_action, None, self.help_action):
+                       self.new_action, self.open_action, self.save_action, None, self.help_action):
             self.toolbar.addSeparator() if action is None else self.toolbar.addAction(action)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(260)
@@ -99,8 +105,8 @@ class ScanWorkbench(QWidget):
         right.addWidget(self.unrolled)
         right.addWidget(self.results)
         right.setStretchFactor(0, 1)
-        right.setStretchFactor(1, 3)
-        right.setSizes([210, 630])
+        right.setStretchFactor(1, 1)
+        right.setSizes([400, 440])
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         for w in (self.gallery, left, right):
             self.splitter.addWidget(w)
@@ -124,6 +130,7 @@ class ScanWorkbench(QWidget):
         self.examples_action.toggled.connect(self.gallery.setVisible)
         self.run_action.triggered.connect(self.run)
         self.cancel_action.triggered.connect(self.cancel)
+        self.new_action.triggered.connect(self.new_scan)
         self.open_action.triggered.connect(self._open_dialog)
         self.save_action.triggered.connect(self._save_dialog)
         self.help_action.triggered.connect(self._show_functions)
@@ -154,6 +161,13 @@ class ScanWorkbench(QWidget):
         self.results.clear("Press Run (Ctrl+Enter) to run this scan.")
         self.checker.now()
 
+    def new_scan(self) -> None:
+        """An empty program: one sequence, one output fed back, ready to edit."""
+        self.set_spec(ScanSpec(title="", sequences=(SequenceSpec("x", "[1, 2, 3, 4]"),),
+                               outputs=(OutputSpec("y", "y + x", "0.0"),)))
+        self._edited_from = None
+        self.message.emit("a new scan: edit the sequence, the output's expression and its initial value")
+
     def load_preset(self, name: str) -> None:
         spec = ScanSpec.from_dict(load_preset("scan", name))
         self.set_spec(spec)
@@ -165,6 +179,13 @@ class ScanWorkbench(QWidget):
 
     def _edited(self) -> None:
         spec, _ = self.form.read()
+        origin = self.form.edited_from(spec)
+        if origin != self._edited_from:
+            self._edited_from = origin
+            self.form.about.set_edited_from(origin)
+            if origin:
+                self.message.emit(f"edited from '{origin}': your own program now, so it is not compared "
+                                  "with the source's numbers")
         self.signature_view.show_spec(spec)  # on every edit; the check waits for a pause
         self.checker.schedule()
 
@@ -209,8 +230,32 @@ class ScanWorkbench(QWidget):
         if self._functions is None:
             self._functions = FunctionHelp(self)
             self._functions.chosen.connect(self._insert_function)
+        self._place_beside(self._functions)
         self._functions.show()
         self._functions.raise_()
+
+    def _place_beside(self, dialog: QWidget) -> None:
+        """Put the reference next to the field being edited, never over it: on the side of the
+        field (right, left, below or above) with the most room, shrunk to fit there."""
+        target = self._last_expression
+        try:
+            anchor = target if target is not None and target.isVisible() else self.form
+        except RuntimeError:  # its row was removed since
+            anchor = self.form
+        field = QRect(anchor.mapToGlobal(QPoint(0, 0)), anchor.size())
+        screen = (anchor.screen() or QApplication.primaryScreen()).availableGeometry()
+        gap, frame = 12, 40  # room for the window frame and title bar
+        sides = [QRect(QPoint(field.right() + gap, screen.top()), screen.bottomRight()),
+                 QRect(screen.topLeft(), QPoint(field.left() - gap, screen.bottom())),
+                 QRect(QPoint(screen.left(), field.bottom() + gap), screen.bottomRight()),
+                 QRect(screen.topLeft(), QPoint(screen.right(), field.top() - gap - frame))]
+        want = dialog.size()
+        room = max(sides, key=lambda r: min(r.width(), want.width()) * min(r.height(), want.height()))
+        size = want.boundedTo(QSize(max(room.width(), 200), max(room.height() - frame, 150)))
+        dialog.resize(size)
+        x = room.left() if room.left() > field.left() or room.width() >= screen.width() else room.right() - size.width()
+        y = min(max(room.top(), field.top() - 60), room.bottom() - size.height() - frame)
+        dialog.move(max(x, screen.left()), max(y, room.top()))
 
     def _insert_function(self, text: str) -> None:
         target = self._last_expression
@@ -276,7 +321,10 @@ class ScanWorkbench(QWidget):
         self.results.show_run(run)
         agrees = agreement(run.result, run.spec.expected)
         verdict = {True: " — ✓ agrees with the source", False: " — ✗ differs from the source"}.get(agrees, "")
-        self.message.emit(f"ran {run.steps:,} steps in {run.seconds * 1000:,.1f} ms" + verdict)
+        from explorer.core.spec.nonfinite import nonfinite_outputs
+
+        warnings = "".join(f" — ⚠ {problem}" for problem in nonfinite_outputs(run.outputs))
+        self.message.emit(f"ran {run.steps:,} steps in {run.seconds * 1000:,.1f} ms" + verdict + warnings)
         self.run_finished.emit(run)
 
     def _run_problems(self, problems: list) -> None:
@@ -302,7 +350,10 @@ class ScanWorkbench(QWidget):
     # -- files ------------------------------------------------------------------------
     def save(self, path: str | Path) -> bool:
         try:
-            Path(path).write_text(self.spec().to_json() + "\n", encoding="utf-8")
+            data = self.spec().to_dict()
+            if data.get("expected") is None:
+                data.pop("expected", None)  # no source numbers: none saved (an edited preset's are stale)
+            Path(path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         except (ConfigError, OSError) as exc:
             self.message.emit(f"cannot save {path}: {exc}")
             return False
@@ -313,8 +364,10 @@ class ScanWorkbench(QWidget):
         """Load a spec file into the form; on a bad file say why and change nothing."""
         try:
             spec = ScanSpec.from_dict(read_json(path))
-        except ConfigError as exc:
-            self.message.emit(f"cannot open {path}: " + "; ".join(str(p) for p in exc.problems))
+        except (ConfigError, OSError, ValueError) as exc:
+            from ..file_actions import file_problem
+
+            self.message.emit(f"cannot open the scan spec: {file_problem(path, exc)}")
             return False
         self.set_spec(spec)
         self.message.emit(f"opened {path}")
@@ -323,13 +376,13 @@ class ScanWorkbench(QWidget):
     def _open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open scan spec", "", "Scan spec (*.json);;All files (*)")
         if path and not self.open(path):
-            QMessageBox.warning(self, "Cannot open", self.status.text())
+            self.alert.emit("Cannot open scan spec", self.status.text())
 
     def _save_dialog(self) -> None:
         name = "".join(c if c.isalnum() else "_" for c in (self.form.about.title.text() or "scan"))[:40]
         path, _ = QFileDialog.getSaveFileName(self, "Save scan spec", f"{name}.json", "Scan spec (*.json)")
         if path and not self.save(path):
-            QMessageBox.warning(self, "Cannot save", self.status.text())
+            self.alert.emit("Cannot save scan spec", self.status.text())
 
     # -- closing ----------------------------------------------------------------------
     def close_workbench(self) -> bool:

@@ -141,7 +141,6 @@ class LivePlot(WheelScrolls, Enlargeable, TimedPaint, pg.PlotWidget):
         self.key = pg.LabelItem(justify="left", size="8pt")  # the legend, right of the view
         item.layout.addItem(self.key, 2, 3)
         self._curves: dict[str, pg.PlotDataItem] = {}
-        self._overlays: dict[str, pg.PlotDataItem] = {}  # other runs' curves (the Runs panel's)
         self._seen = None  # the buffer version(s) last drawn
         self._vline = pg.InfiniteLine(angle=90, pen=pen("#909090", 1, style=Qt.PenStyle.DashLine))
         self._readout = pg.TextItem(anchor=(0, 1), color="#202020", fill=pg.mkBrush(255, 255, 255, 225),
@@ -178,36 +177,19 @@ class LivePlot(WheelScrolls, Enlargeable, TimedPaint, pg.PlotWidget):
         return item
 
     def remove_curve(self, key: str) -> None:
-        item = self._curves.pop(key, None) or self._overlays.pop(key, None)
+        item = self._curves.pop(key, None)
         if item is not None:
             self.removeItem(item)
             self._update_key()
 
     def _update_key(self) -> None:
-        entries = [(c.name(), c.key_colour, c.key_glyph) for c in [*self._curves.values(), *self._overlays.values()]
+        entries = [(c.name(), c.key_colour, c.key_glyph) for c in self._curves.values()
                    if c.name()]
         self.key.setText(key_html(entries + self.extra_key()))
 
     def extra_key(self) -> list[tuple[str, str, str]]:
         """More key lines (reference lines); none by default."""
         return []
-
-    # -- other runs' curves (the Runs panel adds them) ------------------------------------------
-    def set_overlay(self, key: str, x, y, name: str, color: str) -> pg.PlotDataItem:
-        """Draw (or update) another run's curve ``key`` beside this run's; it joins the key and
-        the hover readout, and stays until :meth:`clear_overlays`."""
-        item = self._overlays.get(key)
-        if item is None:
-            item = self._overlays[key] = self._make_curve(name, color, 1.5, 200, Qt.PenStyle.SolidLine, None)
-            self._update_key()
-        item.setData(np.asarray(x, float), np.asarray(y, float))
-        return item
-
-    def clear_overlays(self) -> None:
-        for item in self._overlays.values():
-            self.removeItem(item)
-        self._overlays.clear()
-        self._update_key()
 
     def set_log_y(self, on: bool) -> None:
         self.getPlotItem().setLogMode(y=on)
@@ -300,7 +282,7 @@ class LivePlot(WheelScrolls, Enlargeable, TimedPaint, pg.PlotWidget):
             return
         point = vb.mapSceneToView(pos)
         nearest = []  # (name, x, y) of each curve's point nearest the mouse
-        for item in [*self._curves.values(), *self._overlays.values()]:
+        for item in self._curves.values():
             x, y = item.getOriginalDataset()
             if x is None or len(x) == 0 or not item.isVisible():
                 continue

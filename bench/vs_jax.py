@@ -161,19 +161,22 @@ def plain_loop(cell: str, batch: int):
 
 
 def project_layer(cell: str, batch: int):
-    """The project's model through ``auto`` (the backend the Trainer picks on this device), SGD."""
-    from explorer.core.lab.config import ModelConfig
+    """The project's training step: its model through ``auto`` (the backend the Trainer picks on
+    this device), its masked loss and its (fused) SGD."""
+    from explorer.core.lab.config import ModelConfig, TrainConfig
     from explorer.core.lab.models import build_model, resolve_backend
+    from explorer.core.lab.optim import make_optimizer
 
     config = ModelConfig(cell=cell, hidden_size=H, init_scale=0.1)
     model = build_model(config, I, 1)
     backend = resolve_backend(config, torch.device("cpu"), batch)
-    opt = torch.optim.SGD(model.parameters(), lr=1e-4)
+    opt = make_optimizer(list(model.parameters()), TrainConfig(optimizer="sgd", lr=1e-4))  # fused SGD
     x = torch.randn(T, batch, I)
-    y = x.cumsum(0)
+    y, m = x.cumsum(0), torch.ones(T, batch)
+    fuse = model.fuses_loss(backend)
 
     def step():
-        loss = (model(x, backend=backend).outputs - y).pow(2).mean()  # ()
+        loss = model.loss(model(x, backend=backend, readout=not fuse), y, m)  # () the Trainer's loss
         opt.zero_grad()
         loss.backward()
         opt.step()

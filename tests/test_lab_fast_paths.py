@@ -178,3 +178,25 @@ def test_big_batches_stay_on_the_torch_paths_on_a_cpu():
     big = dataclasses.replace(ModelConfig(cell="lstm"), hidden_size=256)
     assert resolve_backend(big, cpu, batch=64) == "fused"
     assert resolve_backend(big, cpu, batch=1) == "numba"
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype, tol", [(torch.float32, 1e-5), (torch.float64, 1e-12)])
+def test_fused_readout_and_masked_mse_equal_the_separate_ops(dtype, tol):
+    from explorer.core.lab.fast.loss import readout_mse
+
+    gen = torch.Generator().manual_seed(5)
+    readout = torch.nn.Linear(6, 2).to(dtype)
+    T, B = 7, 4
+    states = torch.randn(T, B, 6, generator=gen, dtype=dtype, requires_grad=True)
+    y = torch.randn(T, B, 2, generator=gen, dtype=dtype)
+    mask = (torch.arange(T)[:, None] < torch.tensor([7, 4, 1, 0])[None]).to(dtype)  # one sequence has no step
+    grads = []
+    for fn in (lambda: masked_mse(readout(states), y, mask), lambda: readout_mse(states, readout, y, mask)):
+        readout.zero_grad()
+        states.grad = None
+        loss = fn()
+        (3.0 * loss).backward()  # a scaled upstream gradient
+        grads.append((loss.detach(), states.grad.clone(), readout.weight.grad.clone(), readout.bias.grad.clone()))
+    for a, b in zip(*grads):
+        torch.testing.assert_close(b, a, atol=tol, rtol=tol)

@@ -25,6 +25,7 @@ from ..scan import scan
 from .bptt import ManualRNNLayer
 from .cells import CELLS, Cell, init_weights
 from .config import ModelConfig
+from .losses import LOSSES
 
 
 @dataclass
@@ -55,12 +56,26 @@ class RNNModel(nn.Module):
         return tuple(self.cell.zero_state(batch, self.config.hidden_size, like) for _ in range(self.config.layers))
 
     def forward(self, inputs: torch.Tensor, state: tuple | None = None, *, backend: str = "fused",
-                watch: bool = False) -> ModelOutput:
-        """``inputs`` (T, B, I) -> :class:`ModelOutput`; ``state`` None = zeros."""
+                watch: bool = False, readout: bool = True) -> ModelOutput:
+        """``inputs`` (T, B, I) -> :class:`ModelOutput`; ``state`` None = zeros; ``readout=False``
+        leaves ``outputs`` None (for a loss that applies the readout itself: :meth:`loss`)."""
         if watch and backend not in ("scan", "numba"):
             raise ValueError("watch=True (gradient flow) needs the scan or numba backend")
         top, final, layer_states, watched = RUNNERS[backend](self, inputs, state, watch)
-        return ModelOutput(self.readout(top), top, final, layer_states, watched)  # readout: (T, B, O)
+        return ModelOutput(self.readout(top) if readout else None, top, final, layer_states, watched)  # (T, B, O)
+
+    def fuses_loss(self, backend: str) -> bool:
+        """Whether :meth:`loss` fuses the readout into the loss (numba backend, MSE)."""
+        return backend == "numba" and self.loss_kind == "mse"
+
+    def loss(self, out: ModelOutput, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The task's masked loss of ``out``; without outputs (``readout=False``), readout and MSE as
+        one compiled node (:mod:`.fast.loss`), the same number as ``LOSSES[loss](outputs, ...)``."""
+        if out.outputs is None:
+            from .fast.loss import readout_mse
+
+            return readout_mse(out.states, self.readout, targets, mask)  # ()
+        return LOSSES[self.loss_kind](out.outputs, targets, mask)  # ()
 
 
 def _run_scan(model: RNNModel, x: torch.Tensor, state: tuple | None, watch: bool):

@@ -103,10 +103,12 @@ class Trainer:
             y = torch.from_numpy(batch.targets).to(self.device, non_blocking=True)  # (T, B, O) or (T, B)
             m = torch.from_numpy(batch.mask).to(self.device, non_blocking=True)  # (T, B)
             state = self.carry if batch.carry else None
-            out = self.model(x, state, backend=self.flow_backend if flow else self.backend, watch=flow)  # (T, B, O)
+            backend = self.flow_backend if flow else self.backend
+            fuse = self.model.fuses_loss(backend)  # numba + MSE: readout and loss as one node
+            out = self.model(x, state, backend=backend, watch=flow, readout=not fuse)  # outputs (T, B, O)
 
             # loss and backward
-            loss = self.loss_fn(out.outputs, y, m)  # ()
+            loss = self.model.loss(out, y, m)  # ()
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
 

@@ -193,11 +193,16 @@ def preset_config(name: str):
     return dataclasses.replace(config, train=dataclasses.replace(config.train, steps=10**8))  # never ends here
 
 
-def project_preset(name: str):
-    """The preset through the CLI's Trainer; one call = ``n`` steps (diagnostics included)."""
+def project_preset(name: str, diagnostics: bool = True):
+    """The preset through the CLI's Trainer; one call = ``n`` steps (diagnostics included unless
+    ``diagnostics=False``: no gradient flow, probe or held-out evaluation; reports stay)."""
     from explorer.core.lab.training import Trainer
 
-    trainer = Trainer(preset_config(name))
+    config = preset_config(name)
+    if not diagnostics:
+        config = dataclasses.replace(config, train=dataclasses.replace(config.train, flow_every=0, probe_every=0,
+                                                                       eval_every=0))
+    trainer = Trainer(config)
     reports = trainer.reports()
 
     def run(n):
@@ -259,7 +264,8 @@ def rows(only: set[str] | None):
     """(name, {contender: (run_n, chunk)}) per row; a preset's chunk spans all its diagnostic intervals."""
     for preset, chunk in (("default", 500), ("seed000_cumsum", 1000)):
         if not only or preset in only:
-            yield preset, {"project": (project_preset(preset), chunk), "jax": (jax_preset(preset).run, 50)}
+            yield preset, {"project": (project_preset(preset), chunk), "jax": (jax_preset(preset).run, 50),
+                           "bare": (project_preset(preset, diagnostics=False), chunk)}
     for batch in (1, 64):
         for cell in ("vanilla", "gru", "lstm"):
             name = f"{cell} b{batch}"
@@ -291,8 +297,12 @@ def main() -> None:
         plain = "plain" in med
         pp = statistics.median(r["project"] / r["plain"] for r in rounds) if plain else None
         jp = statistics.median(r["jax"] / r["plain"] for r in rounds) if plain else None
+        diag = ""
+        if "bare" in med:  # the diagnostics' share of wall time: 1 - (steps/s with) / (steps/s without)
+            diag = f"   diagnostics {100 * statistics.median(1 - r['project'] / r['bare'] for r in rounds):.0f}% " \
+                   f"of wall time (without them {med['bare']:.0f} steps/s)"
         print(f"{name:16s} {backend:8s} {med.get('plain', 0):8.0f} {med['project']:8.0f} {med['jax']:8.0f}  "
-              f"{ratio:7.2f}x {'' if pp is None else f'{pp:9.2f}x'} {'' if jp is None else f'{jp:8.2f}x'}",
+              f"{ratio:7.2f}x {'' if pp is None else f'{pp:9.2f}x'} {'' if jp is None else f'{jp:8.2f}x'}{diag}",
               flush=True)
 
 

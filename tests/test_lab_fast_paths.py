@@ -200,3 +200,28 @@ def test_fused_readout_and_masked_mse_equal_the_separate_ops(dtype, tol):
         grads.append((loss.detach(), states.grad.clone(), readout.weight.grad.clone(), readout.bias.grad.clone()))
     for a, b in zip(*grads):
         torch.testing.assert_close(b, a, atol=tol, rtol=tol)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_fast_optimizer_step_equals_torchs_step(optimizer):
+    from explorer.core.lab.optim import fast_step, make_optimizer
+
+    models = [build_model(ModelConfig(cell="gru", hidden_size=5), 2, 1, seed=4) for _ in range(2)]
+    tr = TrainConfig(optimizer=optimizer, lr=0.05)
+    opts = [make_optimizer(list(m.parameters()), tr) for m in models]
+    steps = [opts[0].step, fast_step(opts[1])]
+    assert steps[1] != opts[1].step  # the fast path is taken
+    x = torch.randn(4, 3, 2, generator=torch.Generator().manual_seed(0))
+    for k in range(4):
+        for m, opt, step in zip(models, opts, steps):
+            for group in opt.param_groups:
+                group["lr"] = 0.05 / (k + 1)  # schedules change lr between steps
+            for p in m.parameters():
+                p.grad = None
+            m(x).outputs.pow(2).sum().backward()
+            step()
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        assert torch.equal(a, b)
+    if optimizer == "adam":
+        sa, sb = opts[0].state_dict()["state"], opts[1].state_dict()["state"]
+        assert all(torch.equal(sa[i][k], sb[i][k]) for i in sa for k in sa[i])

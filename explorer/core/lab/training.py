@@ -23,7 +23,7 @@ from .device import resolve_device, set_threads
 from .diagnostics import clip_, first_nonfinite, grad_flow, grad_norms, nonfinite_message
 from .losses import DISPLAY, LOSSES
 from .models import build_model, detach_state, resolve_backend
-from .optim import SCHEDULES, make_optimizer
+from .optim import SCHEDULES, fast_step, make_optimizer
 from .persistence import load_checkpoint, save_checkpoint
 from .reports import FINISHED, NONFINITE, STOPPED, Probe, StepReport, as_numpy
 from .tasks import make_task
@@ -54,6 +54,7 @@ class Trainer:
         self.names = [name for name, _ in self.model.named_parameters()]
         self.params = list(self.model.parameters())
         self.optimizer = make_optimizer(self.params, tr)
+        self._optimizer_step = fast_step(self.optimizer)  # the same update, fewer wrappers
         self.loss_fn, self.schedule = LOSSES[self.task.loss], SCHEDULES[tr.schedule]
         self.total_steps = self.task.total_steps(tr)
         self.step, self.epoch, self.elapsed_s = 0, 0, 0.0
@@ -109,7 +110,8 @@ class Trainer:
 
             # loss and backward
             loss = self.model.loss(out, y, m)  # ()
-            self.optimizer.zero_grad(set_to_none=True)
+            for p in self.params:  # zero_grad(set_to_none=True), without its wrappers
+                p.grad = None
             loss.backward()
 
             # gradient norms, non-finite check, clipping
@@ -129,7 +131,7 @@ class Trainer:
 
             # update (under the lock, so snapshot() never sees half-updated weights)
             with self._lock:
-                self.optimizer.step()
+                self._optimizer_step()
 
             # bookkeeping: carried state, loss EMA, counters
             self.carry = detach_state(out.final) if tr.bptt == "truncated" else None

@@ -45,7 +45,7 @@ SCHEDULES: dict[str, Callable[[TrainConfig, int, int], float]] = {
 
 
 def fast_step(optimizer: torch.optim.Optimizer) -> Callable[[], None]:
-    """``optimizer.step`` for the fused Adam and the fused momentum-free SGD: the same fused kernel
+    """``optimizer.step`` for the fused Adam and the fused momentum-free SGD on a CPU: the same fused kernel
     on the optimizer's own state (so checkpoints and lr changes work as before), without
     torch.optim's per-call wrappers (profiler, dynamo guard, grouping: ~1/3 of a small
     model's step on a CPU). Anything else, and a first step (state not made yet), goes through
@@ -54,7 +54,8 @@ def fast_step(optimizer: torch.optim.Optimizer) -> Callable[[], None]:
     groups = optimizer.param_groups
     simple = len(groups) == 1 and groups[0].get("fused") and not groups[0].get("maximize") \
         and not groups[0].get("weight_decay")
-    if not simple or kind not in (torch.optim.Adam, torch.optim.SGD):
+    on_cpu = all(p.device.type == "cpu" for g in groups for p in g["params"])  # GPU: untested here, torch's own
+    if not simple or not on_cpu or kind not in (torch.optim.Adam, torch.optim.SGD):
         return optimizer.step
     group, params = groups[0], groups[0]["params"]
     if kind is torch.optim.SGD and group["momentum"]:

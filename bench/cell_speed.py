@@ -6,9 +6,10 @@ sequence length 50, input 1, batch 1 and 64, one torch thread:
 - ``plain loop``: a hand-written torch loop, ``h = tanh(x_t W_ih^T + b_ih + h W_hh^T + b_hh)``;
 - ``scan``: the lab's cells on the core ``scan(step, init, xs)`` (every state visible);
 - ``fused``: ``nn.RNN`` (cuDNN on a GPU);
-- ``manual``: the lab's hand-written BPTT (vanilla / ReLU only).
+- ``manual``: the lab's hand-written BPTT in torch ops (vanilla / ReLU only);
+- ``numba``: the lab's hand-written BPTT compiled by numba (every cell; when numba is installed).
 
-GRU and LSTM are timed too (scan vs fused). Rounds are interleaved and the best round kept
+GRU and LSTM are timed too (scan vs fused vs numba). bench/vs_jax.py compares with JAX directly. Rounds are interleaved and the best round kept
 (the least disturbed by other work on the machine). Reference on this 2-core CPU: a jitted
 JAX ``lax.scan`` training step is 4.8x the plain loop at batch 1. Target: the fastest
 batch-1 path here >= 2x the plain loop.
@@ -72,6 +73,10 @@ def main() -> None:
              ("vanilla", "fused"): lab_step("fused"), ("vanilla", "manual"): lab_step("manual"),
              ("gru", "scan"): lab_step("scan"), ("gru", "fused"): lab_step("fused"),
              ("lstm", "scan"): lab_step("scan"), ("lstm", "fused"): lab_step("fused")}
+    from explorer.core.lab import fast
+
+    if fast.AVAILABLE:
+        paths.update({(cell, "numba"): lab_step("numba") for cell in ("vanilla", "gru", "lstm")})
     for batch in (1, 64):
         x, best = torch.randn(T, batch, I), {}
         y = x.cumsum(0)  # (T, B, 1)

@@ -89,9 +89,14 @@ def test_init_scale_relu_identity_and_seeded_init():
 
 
 def test_auto_backend_choice():
+    from explorer.core.lab import fast
+
     cpu, gpu = torch.device("cpu"), torch.device("cuda")
-    assert resolve_backend(ModelConfig(cell="vanilla"), cpu) == "manual"
-    assert resolve_backend(ModelConfig(cell="gru"), cpu) == "fused"
+    small = "numba" if fast.AVAILABLE else None  # small batch * hidden on a CPU: numba where installed
+    assert resolve_backend(ModelConfig(cell="vanilla"), cpu) == (small or "manual")
+    assert resolve_backend(ModelConfig(cell="gru"), cpu) == (small or "fused")
+    assert resolve_backend(ModelConfig(cell="vanilla", hidden_size=256), cpu, batch=64) == "manual"
+    assert resolve_backend(ModelConfig(cell="gru", hidden_size=256), cpu, batch=64) == "fused"
     assert resolve_backend(ModelConfig(cell="vanilla"), gpu) == "fused"
     assert resolve_backend(ModelConfig(cell="vanilla", backend="scan"), cpu) == "scan"
 

@@ -19,7 +19,7 @@ from .custom_cell import CustomCell, structural_problems
 
 TASK_NAMES = ("cumsum", "echo", "copy", "adding")
 CELL_NAMES = ("vanilla", "relu", "gru", "lstm", "custom")
-BACKENDS = ("auto", "scan", "fused", "manual")
+BACKENDS = ("auto", "scan", "fused", "manual", "numba")
 OPTIMIZER_NAMES = ("sgd", "adagrad", "adam", "rmsprop")
 SCHEDULE_NAMES = ("constant", "staircase", "cosine")
 STREAM_TASKS = ("echo",)  # tasks with epochs over a fixed stream; the others draw fresh data forever
@@ -62,8 +62,9 @@ class ModelConfig:
     init_scale: float = _f(0.1, "Init scale", "weights drawn uniform in [-s, s], biases 0 (source 000); "
                            "0 = PyTorch's default init", min=0.0, max=10.0)  # source 000: 0.1
     backend: str = _f("auto", "Backend", "scan: every step through the core scan (all states visible); "
-                      "fused: nn.RNN/GRU/LSTM (cuDNN on a GPU); manual: hand-written BPTT (vanilla/relu, "
-                      "fastest at batch 1 on a CPU); auto: fastest, switching to scan on gradient-flow steps",
+                      "fused: nn.RNN/GRU/LSTM (cuDNN on a GPU); manual: hand-written BPTT in torch ops (vanilla/relu); "
+                      "numba: hand-written BPTT compiled by numba (CPU, every cell, the fastest there); "
+                      "auto: the fastest on the device, switching to scan for gradient flow where needed",
                       choices=list(BACKENDS))  # speed with diagnostics
     custom: CustomCell | None = field(default=None, metadata={
         "label": "Custom cell", "help": "cell = custom: states, parameters and one expression per state "

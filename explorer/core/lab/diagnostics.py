@@ -23,10 +23,14 @@ def clip_(grads: list[torch.Tensor], total: torch.Tensor, max_norm: float) -> to
     return total > max_norm  # () bool
 
 
-def grad_flow(watched: list[list[torch.Tensor]]) -> np.ndarray:
-    """(L, T) |dL/dh_t| per layer from states whose grads were retained (a sync: flow steps only)."""
+def grad_flow(watched: list) -> np.ndarray:
+    """(L, T) |dL/dh_t| per layer from states whose grads were retained, or from the (T,) norms
+    the numba backward wrote (a sync: flow steps only)."""
     rows = []
     for layer in watched:
+        if isinstance(layer, torch.Tensor):  # numba: already |dL/dh_t|, (T,)
+            rows.append(layer)
+            continue
         grads = [h.grad if h.grad is not None else torch.zeros_like(h) for h in layer]  # T x (B, H)
         rows.append(torch.stack(grads).flatten(1).norm(dim=1))  # (T,)
     return torch.stack(rows).cpu().numpy()  # (L, T)

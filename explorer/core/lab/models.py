@@ -4,7 +4,10 @@ parameters (``model.rnn`` is the fused torch module; the other paths read its we
 - ``scan``:   each layer is ``scan(step, state_0, xp)`` on the core primitive; every per-step
               state is available (probe plots, gradient flow via ``watch=True``).
 - ``fused``:  ``nn.RNN`` / ``nn.GRU`` / ``nn.LSTM`` (cuDNN on a GPU).
-- ``manual``: vanilla / ReLU with hand-written BPTT (:mod:`.bptt`), fastest at batch 1 on a CPU.
+- ``manual``: vanilla / ReLU with hand-written BPTT (:mod:`.bptt`) in torch ops.
+- ``numba``:  every cell with hand-written BPTT compiled by numba (:mod:`.fast`), CPU only; the
+              fastest CPU path (bench/vs_jax.py), and its backward measures gradient flow for free
+              (``watch=True`` gives per layer the (T,) tensor |dL/dh_t|, filled by ``backward()``).
 
 States are a tuple over layers of ``h`` (B, H), or ``(h, c)`` for the LSTM.
 """
@@ -17,11 +20,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..errors import ConfigError, FieldProblem
 from ..scan import scan
 from .bptt import ManualRNNLayer
 from .cells import CELLS, Cell, init_weights
 from .config import ModelConfig
 from .custom_rnn import CustomRNN
+from .losses import LOSSES
 
 
 @dataclass
@@ -30,7 +35,8 @@ class ModelOutput:
     states: torch.Tensor  # (T, B, H) top layer's h_t
     final: tuple  # per layer, the state after the last step (carried by truncated BPTT)
     layer_states: list | None = None  # scan: per layer (T, B, H)
-    watched: list | None = None  # watch=True: per layer, the T per-step h_t tensors (grads retained)
+    watched: list | None = None  # watch=True: per layer, the T per-step h_t tensors (grads retained),
+    # or (numba) a (T,) tensor that backward() fills with |dL/dh_t|
 
 
 class RNNModel(nn.Module):
@@ -61,13 +67,27 @@ class RNNModel(nn.Module):
         return tuple(self.cell.zero_state(batch, self.config.hidden_size, like) for _ in range(self.config.layers))
 
     def forward(self, inputs: torch.Tensor, state: tuple | None = None, *, backend: str = "fused",
-                watch: bool = False) -> ModelOutput:
-        """``inputs`` (T, B, I) -> :class:`ModelOutput`; ``state`` None = zeros."""
-        if watch and backend != "scan":
-            raise ValueError("watch=True (gradient flow) needs the scan backend")
+                watch: bool = False, readout: bool = True) -> ModelOutput:
+        """``inputs`` (T, B, I) -> :class:`ModelOutput`; ``state`` None = zeros; ``readout=False``
+        leaves ``outputs`` None (for a loss that applies the readout itself: :meth:`loss`)."""
+        if watch and backend not in ("scan", "numba"):
+            raise ValueError("watch=True (gradient flow) needs the scan or numba backend")
         run = _run_custom if self.custom else RUNNERS[backend]  # a custom cell runs on the scan path only
         top, final, layer_states, watched = run(self, inputs, state, watch)
-        return ModelOutput(self.readout(top), top, final, layer_states, watched)  # readout: (T, B, O)
+        return ModelOutput(self.readout(top) if readout else None, top, final, layer_states, watched)  # (T, B, O)
+
+    def fuses_loss(self, backend: str) -> bool:
+        """Whether :meth:`loss` fuses the readout into the loss (numba backend, MSE)."""
+        return backend == "numba" and self.loss_kind == "mse"
+
+    def loss(self, out: ModelOutput, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The task's masked loss of ``out``; without outputs (``readout=False``), readout and MSE as
+        one compiled node (:mod:`.fast.loss`), the same number as ``LOSSES[loss](outputs, ...)``."""
+        if out.outputs is None:
+            from .fast.loss import readout_mse
+
+            return readout_mse(out.states, self.readout, targets, mask)  # ()
+        return LOSSES[self.loss_kind](out.outputs, targets, mask)  # ()
 
 
 def _run_scan(model: RNNModel, x: torch.Tensor, state: tuple | None, watch: bool):
@@ -130,19 +150,46 @@ def _run_manual(model: RNNModel, x: torch.Tensor, state: tuple | None, watch: bo
     return inp, tuple(finals), None, None
 
 
-RUNNERS = {"scan": _run_scan, "fused": _run_fused, "manual": _run_manual}
+def _run_numba(model: RNNModel, x: torch.Tensor, state: tuple | None, watch: bool):
+    from .fast.layer import run_layer
+
+    state = state if state is not None else model.zero_state(x.shape[1])
+    inp, finals, layer_states, flows = x, [], [], []
+    for k in range(model.config.layers):
+        flow = x.new_zeros(x.shape[0])  # (T,) |dL/dh_t|, written by the backward
+        inp, final = run_layer(model.cell.name, inp, state[k], model.layer_weights(k), flow)  # (T, B, H)
+        finals.append(final)
+        layer_states.append(inp)
+        flows.append(flow)
+    return inp, tuple(finals), layer_states, flows if watch else None
 
 
-def resolve_backend(config: ModelConfig, device: torch.device) -> str:
-    """The backend for ordinary steps: ``auto`` = fused on a GPU (cuDNN), on a CPU the manual
-    path where the cell has one, else fused."""
+RUNNERS = {"scan": _run_scan, "fused": _run_fused, "manual": _run_manual, "numba": _run_numba}
+
+
+NUMBA_MAX_WORK = 1024  # auto picks numba up to batch * hidden of this much (its pointwise loops
+# are scalar; beyond it torch's vectorised ops + MKL win: bench/vs_jax.py, bench/cell_speed.py)
+
+
+def resolve_backend(config: ModelConfig, device: torch.device, batch: int = 1) -> str:
+    """The backend for ordinary steps: ``auto`` = fused on a GPU (cuDNN); on a CPU numba where it
+    is installed and batch * hidden <= NUMBA_MAX_WORK, else manual for vanilla / relu and fused
+    for the gated cells. ``numba`` asked for where it cannot run is a ConfigError naming model.backend."""
+    from . import fast
+
     if config.cell == "custom":
-        return "scan"
+        return "scan"  # a cell written in the expression language runs on the core scan
+    if config.backend == "numba" and (device.type != "cpu" or not fast.AVAILABLE):
+        why = f"it runs on the CPU only and this run is on {device}" if device.type != "cpu" else \
+            fast.why_unavailable()
+        raise ConfigError(FieldProblem("model.backend", f"is numba, but {why}; choose auto"))
     if config.backend != "auto":
         return config.backend
-    if device.type == "cpu" and config.cell in ("vanilla", "relu"):
-        return "manual"
-    return "fused"
+    if device.type != "cpu":
+        return "fused"
+    if fast.AVAILABLE and batch * config.hidden_size <= NUMBA_MAX_WORK:
+        return "numba"
+    return "manual" if config.cell in ("vanilla", "relu") else "fused"
 
 
 def build_model(config: ModelConfig, input_size: int, output_size: int, loss: str = "mse",

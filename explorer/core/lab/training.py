@@ -25,7 +25,7 @@ from .device import resolve_device, set_threads
 from .diagnostics import clip_, divergence_message, first_nonfinite, grad_flow, grad_norms, nonfinite_message
 from .losses import DISPLAY, LOSSES
 from .models import build_model, detach_state, resolve_backend
-from .optim import SCHEDULES, make_optimizer
+from .optim import SCHEDULES, fast_step, make_optimizer
 from .persistence import load_checkpoint, save_checkpoint
 from .reports import DIVERGED, FINISHED, NONFINITE, STOPPED, Probe, StepReport, as_numpy
 from .tasks import make_task
@@ -49,11 +49,14 @@ class Trainer:
                                  seed=tr.seed).to(self.device)
         if self.device.type == "cuda" and not self.model.custom:
             self.model.rnn.flatten_parameters()  # one weight buffer for cuDNN
-        self.backend = resolve_backend(config.model, self.device)  # ordinary steps
-        self.measures_flow = config.model.backend in ("auto", "scan")  # flow steps run on the scan path
+        self.backend = resolve_backend(config.model, self.device, tr.batch_size)  # ordinary steps
+        self.measures_flow = config.model.backend in ("auto", "scan", "numba")
+        # flow steps: numba's backward measures dL/dh_t itself; the other backends switch to scan
+        self.flow_backend = "numba" if self.backend == "numba" else "scan"
         self.names = [name for name, _ in self.model.named_parameters()]
         self.params = list(self.model.parameters())
         self.optimizer = make_optimizer(self.params, tr)
+        self._optimizer_step = fast_step(self.optimizer)  # the same update, fewer wrappers
         self.loss_fn, self.schedule = LOSSES[self.task.loss], SCHEDULES[tr.schedule]
         self.total_steps = self.task.total_steps(tr)
         self.step, self.epoch, self.elapsed_s = 0, 0, 0.0
@@ -104,11 +107,14 @@ class Trainer:
             y = torch.from_numpy(batch.targets).to(self.device, non_blocking=True)  # (T, B, O) or (T, B)
             m = torch.from_numpy(batch.mask).to(self.device, non_blocking=True)  # (T, B)
             state = self.carry if batch.carry else None
-            out = self.model(x, state, backend="scan" if flow else self.backend, watch=flow)  # outputs (T, B, O)
+            backend = self.flow_backend if flow else self.backend
+            fuse = self.model.fuses_loss(backend)  # numba + MSE: readout and loss as one node
+            out = self.model(x, state, backend=backend, watch=flow, readout=not fuse)  # outputs (T, B, O)
 
             # loss and backward
-            loss = self.loss_fn(out.outputs, y, m)  # ()
-            self.optimizer.zero_grad(set_to_none=True)
+            loss = self.model.loss(out, y, m)  # ()
+            for p in self.params:  # zero_grad(set_to_none=True), without its wrappers
+                p.grad = None
             loss.backward()
 
             # gradient norms, non-finite check, clipping
@@ -131,7 +137,7 @@ class Trainer:
 
             # update (under the lock, so snapshot() never sees half-updated weights)
             with self._lock:
-                self.optimizer.step()
+                self._optimizer_step()
 
             # bookkeeping: carried state, loss EMA, counters
             self.carry = detach_state(out.final) if tr.bptt == "truncated" else None
@@ -217,16 +223,16 @@ class Trainer:
             self._heldout = [torch.from_numpy(a).to(self.device) for a in self.task.heldout()]
         x, y, m = self._heldout  # (T, N, I), targets, (T, N)
         with torch.no_grad():
-            backend = "fused" if self.backend == "manual" else self.backend
+            backend = "fused" if self.backend in ("manual", "numba") else self.backend  # a big batch: MKL
             return float(self.loss_fn(self.model(x, backend=backend).outputs, y, m))
 
     def probe(self) -> Probe:
-        """The model on the fixed probe sequence, every layer's states included (scan path)."""
+        """The model on the fixed probe sequence, every layer's states included (scan or numba path)."""
         if self._probe is None:
             self._probe = [torch.from_numpy(a).to(self.device) for a in self.task.probe()]
         x, y, m = self._probe  # (T, 1, I), targets, (T, 1)
         with torch.no_grad():
-            out = self.model(x, backend="scan")
+            out = self.model(x, backend=self.flow_backend)  # both give layer_states
         shown = DISPLAY[self.task.loss](out.outputs)[:, 0]  # (T, O)
         targets = y[:, 0] if y.dim() == 3 else torch.nn.functional.one_hot(y[:, 0], self.task.output_size)
         return Probe(as_numpy(x[:, 0]), as_numpy(targets.float()), as_numpy(shown), as_numpy(out.states[:, 0]),

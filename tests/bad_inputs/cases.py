@@ -14,9 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-BUDGET = "the cost budget (branch 'budget': explorer/core/budget.py, spec/cost.py) not merged yet"
 TRAIN_CLI = "explorer/cli/train.py's --out checks are rewritten in another branch"
-SEED = "ScanSpec seed range is spec validation (branch 'budget')"
 
 
 @dataclass(frozen=True)

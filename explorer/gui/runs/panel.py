@@ -95,6 +95,7 @@ class RunsPanel(QWidget):
         self._jobs: list[BackgroundCall] = []  # rename / delete / open, until they finish
         self._signature = None
         self.polls = 0  # lists received (tests wait on it)
+        self._overlay_key = self._diff_key = None  # what the overlay / differences table show now
         self.reference_lines: dict[str, float] = {}  # of the ticked runs' one task
 
         self.table = RunsTable()
@@ -241,9 +242,15 @@ class RunsPanel(QWidget):
         by_id = {r.id: r for r in self.records}
         shown = [by_id[i] for i in self.ticked if i in by_id]
         labels = legend_labels(shown, baseline)
-        self.overlay.set_runs([OverlayRun(r.id, labels[r.id], colours[r.id], self.metrics.get(r.id, (0, {}))[1])
-                               for r in shown])
-        self.diffs.show_runs(shown, baseline, colours)
+        runs = [OverlayRun(r.id, labels[r.id], colours[r.id], self.metrics.get(r.id, (0, {}))[1]) for r in shown]
+        key = [(r.id, r.label, r.colour, len(r.metrics.get("step", ()))) for r in runs]
+        if key != self._overlay_key:  # redrawing 20 long runs costs a frame or more: only on a change
+            self._overlay_key = key
+            self.overlay.set_runs(runs)
+        diff_key = ([r.id for r in shown], baseline.id if baseline else None)
+        if diff_key != self._diff_key:
+            self._diff_key = diff_key
+            self.diffs.show_runs(shown, baseline, colours)
 
     def set_ticked(self, run_id: str, on: bool) -> None:
         if on and run_id not in self.ticked:

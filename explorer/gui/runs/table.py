@@ -68,46 +68,56 @@ class RunsTable(QTableWidget):
         for col, width in ((TICK, 28), (NAME, 170), (STATUS, 72)):
             self.setColumnWidth(col, width)
         self.records: list = []
+        self._shown = None  # (baseline id, ticked, colours) the rows were filled with
         self._filling = False
         self.itemChanged.connect(self._changed)
 
     def fill(self, records: list, baseline, ticked: set[str], colours: dict[str, str]) -> None:
-        """Show ``records`` (newest first) against ``baseline``; ticks and colours as given."""
+        """Show ``records`` (newest first) against ``baseline``; ticks and colours as given.
+        When only some records changed (a run's steps while it trains), only their rows are
+        rewritten: a thousand-run table stays cheap to refresh every poll."""
         self._filling = True
         try:
             selected = self.selected_id()
-            self.records = list(records)
+            shown = (baseline.id if baseline is not None else None, frozenset(ticked), tuple(sorted(colours.items())))
+            same_rows = [r.id for r in records] == [r.id for r in self.records] and shown == self._shown
+            old = self.records
+            self.records, self._shown = list(records), shown
             self.setRowCount(len(records))
             for row, r in enumerate(records):
-                tick = QTableWidgetItem()
-                tick.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-                tick.setCheckState(Qt.CheckState.Checked if r.id in ticked else Qt.CheckState.Unchecked)
-                tick.setData(Qt.ItemDataRole.UserRole, r.id)
-                tick.setToolTip("show this run on the loss, gradient-norm and learning-rate plots")
-                if r.id in colours:
-                    tick.setBackground(pg.mkColor(colours[r.id]))
-                self.setItem(row, TICK, tick)
-                name = QTableWidgetItem(r.name or r.id)
-                name.setToolTip(f"{r.id}\n{r.message}" if r.message else r.id)
-                name.setForeground(QColor("#202020" if r.name else "#808080"))
-                self.setItem(row, NAME, name)
-                cells = [r.status, diff_text(r, baseline), fmt_loss(r.final_heldout), fmt_loss(r.best_heldout),
-                         f"{r.steps_per_s:,.0f}" if r.steps_per_s else "", fmt_duration(r.duration_s),
-                         f"{r.steps:,}" + (f" / {r.total_steps:,}" if r.total_steps and r.total_steps != r.steps else ""),
-                         r.source + (f" {r.sweep} #{r.trial}" if r.sweep else ""),
-                         time.strftime("%d %b %H:%M:%S", time.localtime(r.created))]
-                for col, text in enumerate(cells, start=STATUS):
-                    item = QTableWidgetItem(text)
-                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                    if col >= 4 and col <= 8:
-                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                    if col == STATUS:
-                        item.setForeground(QColor(STATUS_COLOURS.get(text, "#202020")))
-                        item.setToolTip(r.message)
-                    self.setItem(row, col, item)
+                if not same_rows or old[row] != r:
+                    self._fill_row(row, r, baseline, ticked, colours)
             self.select_id(selected)
         finally:
             self._filling = False
+
+    def _fill_row(self, row: int, r, baseline, ticked: set[str], colours: dict[str, str]) -> None:
+        tick = QTableWidgetItem()
+        tick.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+        tick.setCheckState(Qt.CheckState.Checked if r.id in ticked else Qt.CheckState.Unchecked)
+        tick.setData(Qt.ItemDataRole.UserRole, r.id)
+        tick.setToolTip("show this run on the loss, gradient-norm and learning-rate plots")
+        if r.id in colours:
+            tick.setBackground(pg.mkColor(colours[r.id]))
+        self.setItem(row, TICK, tick)
+        name = QTableWidgetItem(r.name or r.id)
+        name.setToolTip(f"{r.id}\n{r.message}" if r.message else r.id)
+        name.setForeground(QColor("#202020" if r.name else "#808080"))
+        self.setItem(row, NAME, name)
+        cells = [r.status, diff_text(r, baseline), fmt_loss(r.final_heldout), fmt_loss(r.best_heldout),
+                 f"{r.steps_per_s:,.0f}" if r.steps_per_s else "", fmt_duration(r.duration_s),
+                 f"{r.steps:,}" + (f" / {r.total_steps:,}" if r.total_steps and r.total_steps != r.steps else ""),
+                 r.source + (f" {r.sweep} #{r.trial}" if r.sweep else ""),
+                 time.strftime("%d %b %H:%M:%S", time.localtime(r.created))]
+        for col, text in enumerate(cells, start=STATUS):
+            item = QTableWidgetItem(text)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            if 4 <= col <= 8:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if col == STATUS:
+                item.setForeground(QColor(STATUS_COLOURS.get(text, "#202020")))
+                item.setToolTip(r.message)
+            self.setItem(row, col, item)
 
     def set_colours(self, colours: dict[str, str]) -> None:
         self._filling = True

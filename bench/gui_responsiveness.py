@@ -17,6 +17,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -35,14 +36,17 @@ def headless(config) -> float:
 
 
 def in_window(config) -> tuple[float, np.ndarray, int]:
-    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
     from explorer.gui.main_window import MainWindow
     from explorer.gui.session import DONE
 
     app = QApplication.instance() or QApplication([])
-    window = MainWindow(preset="default")
+    workspace = tempfile.mkdtemp(prefix="gui-bench-")  # its runs are recorded here, not in the user's workspace
+    window = MainWindow(preset="default", settings=QSettings(os.path.join(workspace, "settings.ini"),
+                                                             QSettings.Format.IniFormat),
+                        workspace=os.path.join(workspace, "runs"))
     window.resize(1500, 950)
     window.show()
     app.processEvents()

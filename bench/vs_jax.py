@@ -68,7 +68,9 @@ def jax_recipe(cell: str, hidden: int, batch: int, optimizer: str, lr: float, cl
 
     step_fn, G = jax_cell(cell)
     k = jax.random.split(jax.random.PRNGKey(seed), 3)
-    u = lambda key, shape: jax.random.uniform(key, shape, jnp.float32, -0.1, 0.1)
+    def u(key, shape):
+        return jax.random.uniform(key, shape, jnp.float32, -0.1, 0.1)
+
     params = {"wih": u(k[0], (G * hidden, I)), "whh": u(k[1], (G * hidden, hidden)),
               "bih": jnp.zeros(G * hidden), "bhh": jnp.zeros(G * hidden),
               "wo": u(k[2], (1, hidden)), "bo": jnp.zeros(1)}
@@ -97,7 +99,9 @@ def jax_recipe(cell: str, hidden: int, batch: int, optimizer: str, lr: float, cl
         p = jax.tree_util.tree_map(lambda a, b, c: a - lr * (b / c1) / (jnp.sqrt(c / c2) + 1e-8), p, mu, nu)
         return p, (t, mu, nu), loss
 
-    zeros = lambda: jax.tree_util.tree_map(jnp.zeros_like, params)
+    def zeros():
+        return jax.tree_util.tree_map(jnp.zeros_like, params)
+
     state = (jnp.zeros(()), zeros(), zeros()) if optimizer == "adam" else ()
     return jax.jit(train_step, donate_argnums=(0, 1)), params, state
 

@@ -85,7 +85,12 @@ LEAVES = st.one_of(
     LITERALS.map(lambda v: (repr(v), lambda env, v=v: np.float64(v), set())),
 )
 BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
-CALLS = {"maximum": np.maximum, "minimum": np.minimum}
+# IEEE 754 leaves max(+0, -0) to the implementation: numpy returns the second zero, torch the
+# first. The reference follows torch's choice (ties give the first argument; NaN propagates).
+CALLS = {
+    "maximum": lambda x, y: np.where(np.isnan(x) | np.isnan(y), x + y, np.where(x >= y, x, y)),
+    "minimum": lambda x, y: np.where(np.isnan(x) | np.isnan(y), x + y, np.where(x <= y, x, y)),
+}
 
 
 def extend(children):

@@ -263,7 +263,7 @@ def test_two_writers_of_one_checkpoint_never_collide(tmp_path):
 
     def save(k):
         try:
-            for i in range(20):
+            for _ in range(20):
                 save_checkpoint(path, {"w": torch.full((1000,), float(k))}, {"config": CONFIG.to_dict()})
         except Exception as exc:  # noqa: BLE001 - any failure is the finding
             errors.append(exc)

@@ -45,7 +45,9 @@ def test_failing_and_nonfinite_trials_are_recorded_failed_and_the_sweep_goes_on(
     la = launcher(d, tmp_path)
     run_to_end(la)
     build, nonfinite, fine = la.results()
-    assert build.state == "failed" and "train.device" in build.message and build.run_id is None
+    assert build.state == "failed" and "train.device" in build.message
+    failed = RunStore(tmp_path).get(build.run_id)  # the Runs panel shows it too, failed with the message
+    assert failed.status == "failed" and "train.device" in failed.message and failed.sweep == "faults"
     assert nonfinite.state == "failed" and "non-finite" in nonfinite.message
     assert RunStore(tmp_path).get(nonfinite.run_id).status == "nonfinite"
     assert fine.state == "complete" and fine.objective > 0

@@ -55,7 +55,16 @@ def train_run(config: ExperimentConfig | None, store: RunStore | None, *, name: 
         continue_id = store.run_of(resume_from)
     export = ExportFolder(out) if out is not None else None  # refused before any training starts
     try:
-        trainer = _trainer(config, control, resume_from)
+        try:
+            trainer = _trainer(config, control, resume_from)
+        except Exception as exc:
+            if store is not None and sweep is not None and config is not None and continue_id is None:
+                # a sweep trial that cannot even start still gets its run, failed with the message,
+                # so the Runs panel shows every trial of the sweep
+                with store.create(config, name=name, source=source, sweep=sweep, trial=trial, params=params,
+                                  run_id=run_id) as failed:
+                    failed.finish(getattr(exc, "run_status", FAILED), exception_message(exc))
+            raise
         writer = None
         if store is not None:
             if continue_id is not None:

@@ -170,10 +170,11 @@ class LivePlot(WheelScrolls, Enlargeable, TimedPaint, pg.PlotWidget):
     def _make_curve(self, name, color, width, alpha, style, symbol) -> pg.PlotDataItem:
         item = pg.PlotDataItem(name=name, pen=pen(color, width, alpha, style), symbol=symbol,
                                symbolSize=5, symbolBrush=color, symbolPen=None, connect="finite")
-        item.setDownsampling(auto=True, method="peak")
-        item.setClipToView(True)
         item.key_colour, item.key_glyph = color, "●" if symbol else ("┄┄" if style != Qt.PenStyle.SolidLine else "━━")
         self.addItem(item)
+        # after addItem, which applies the plot's own (off) settings: downsample for the eye only
+        item.setDownsampling(auto=True, method="peak")
+        item.setClipToView(True)
         return item
 
     def remove_curve(self, key: str) -> None:

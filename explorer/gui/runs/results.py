@@ -170,7 +170,7 @@ class SweepResults(QDialog):
             marks.append((len(ys) - 1, ys[-1], t.run_id))
         names = [path for path, *_ in axes] + [objective]
         plot.getAxis("bottom").setTicks([list(enumerate(names))])
-        for k, (path, values, numeric, log) in enumerate(axes):
+        for k, (_path, values, numeric, log) in enumerate(axes):
             plot.addItem(pg.InfiniteLine(pos=k, angle=90, pen=pen("#808080", 1)))
             for v in values:
                 label = pg.TextItem(f"{v:g}" if isinstance(v, float) else str(v), color="#404040", anchor=(1.1, 0.5))

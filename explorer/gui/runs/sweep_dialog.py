@@ -98,7 +98,7 @@ class FieldRow:
         for path, label in fields:
             self.field.addItem(label, path)
         self.kind = QComboBox()
-        for kind, hint in KINDS:
+        for kind, _hint in KINDS:
             self.kind.addItem(kind, kind)
         self.values = QLineEdit()
         self.limits = QLabel("")

@@ -31,6 +31,16 @@ def no_leaked_threads():
 
 
 @pytest.fixture(autouse=True)
+def collect_on_the_gui_thread():
+    """Once the app has run a background thread, garbage is collected on the GUI thread only
+    (explorer.gui.threads.MainThreadGC); between tests, collect here as its timer would."""
+    yield
+    threads = sys.modules.get("explorer.gui.threads")
+    if threads is not None and threads.MainThreadGC._instance is not None:
+        threads.MainThreadGC._instance.collect()
+
+
+@pytest.fixture(autouse=True)
 def no_leaked_qthreads():
     """Fail loudly when a QThread started by the app outlives its test."""
     yield

@@ -109,7 +109,7 @@ def test_ticking_overlays_runs_in_one_colour_each_with_a_legend(window, store, q
         assert set(panel.overlay.plots[name].drawn) == {a, b}
     assert window.plots.loss.overlay is loss and len(loss.layer.curves) == 2
     qtbot.waitUntil(lambda: "predict 0" in panel.reference_lines, timeout=10_000)  # one task: its lines
-    assert [line.label.format for line, _ in window.plots.loss._lines][0].startswith("predict 0")
+    assert [label.toPlainText() for _, label, _ in window.plots.loss._lines][0].startswith("predict 0")
     window.plots.loss.grab()  # paints the layer
     assert loss.layer.renders >= 1
     panel.table.item(panel.table.row_of(a), TICK).setCheckState(Qt.CheckState.Unchecked)
@@ -207,8 +207,7 @@ def test_resuming_a_runs_checkpoint_in_the_window_continues_its_record(window, s
     from explorer.core.runs import train_run
 
     rec = train_run(small_config(steps=20, eval_every=10), store, name="to resume")
-    window.forms.forms["train"].editors["steps"].setText("30")
-    window.resume_checkpoint(str(store.checkpoint_path(rec.id)))
+    window.resume_checkpoint(str(store.checkpoint_path(rec.id)), steps=30)  # to 30 steps in all
     wait_state(qtbot, window.session, DONE)
     runs = store.list()
     assert [r.id for r in runs] == [rec.id]  # the same record, continued

@@ -199,7 +199,7 @@ class TestingPanel(QScrollArea):
         if self.task is None or self.task.config != config.task:
             self.task = make_task(config.task)
             self._new_task()
-        self.model = load_model(config.model, state, loss)
+        self.model = load_model(config.model, state, loss, self.task.input_size)
         self.weights_step = step
         when = {RUNNING: "while training", PAUSED: "paused", DONE: "run ended"}.get(self.session.state, "")
         self.weights.setText(f"testing the weights of step {step:,} ({when})")

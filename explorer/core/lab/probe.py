@@ -18,9 +18,14 @@ from .losses import DISPLAY
 from .models import RNNModel
 
 
-def load_model(config: ModelConfig, state: dict[str, torch.Tensor], loss: str = "mse") -> RNNModel:
-    """A CPU model with these weights; input and output sizes are read from the weights."""
-    input_size = state["rnn.weight_ih_l0"].shape[1]
+def load_model(config: ModelConfig, state: dict[str, torch.Tensor], loss: str = "mse",
+               input_size: int | None = None) -> RNNModel:
+    """A CPU model with these weights; the output size is read from the weights, and so is the
+    input size of a built-in cell (a custom cell's parameter shapes need not show it: pass it)."""
+    if input_size is None:
+        if "rnn.weight_ih_l0" not in state:
+            raise ValueError("load_model needs input_size for a custom cell (the task's input_size)")
+        input_size = state["rnn.weight_ih_l0"].shape[1]
     output_size = state["readout.weight"].shape[0]
     model = RNNModel(config, input_size, output_size, loss)
     model.load_state_dict(state)
@@ -29,10 +34,10 @@ def load_model(config: ModelConfig, state: dict[str, torch.Tensor], loss: str = 
 
 def _cpu_model(source: Any) -> RNNModel:
     if hasattr(source, "snapshot"):  # a Trainer
-        return load_model(source.config.model, source.snapshot(), source.task.loss)
+        return load_model(source.config.model, source.snapshot(), source.task.loss, source.task.input_size)
     if isinstance(source, RNNModel):
         state = {k: v.detach().to("cpu", copy=True) for k, v in source.state_dict().items()}
-        return load_model(source.config, state, source.loss_kind)
+        return load_model(source.config, state, source.loss_kind, source.input_size)
     raise TypeError(f"predict needs a Trainer or an RNNModel, not {type(source).__name__}")
 
 

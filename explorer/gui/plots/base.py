@@ -141,6 +141,7 @@ class LivePlot(WheelScrolls, Enlargeable, TimedPaint, pg.PlotWidget):
         self.key = pg.LabelItem(justify="left", size="8pt")  # the legend, right of the view
         item.layout.addItem(self.key, 2, 3)
         self._curves: dict[str, pg.PlotDataItem] = {}
+        self._overlay_key: list[tuple[str, str, str]] = []  # the Runs panel's overlaid runs
         self._seen = None  # the buffer version(s) last drawn
         self._vline = pg.InfiniteLine(angle=90, pen=pen("#909090", 1, style=Qt.PenStyle.DashLine))
         self._readout = pg.TextItem(anchor=(0, 1), color="#202020", fill=pg.mkBrush(255, 255, 255, 225),
@@ -184,9 +185,13 @@ class LivePlot(WheelScrolls, Enlargeable, TimedPaint, pg.PlotWidget):
             self._update_key()
 
     def _update_key(self) -> None:
-        entries = [(c.name(), c.key_colour, c.key_glyph) for c in self._curves.values()
-                   if c.name()]
-        self.key.setText(key_html(entries + self.extra_key()))
+        entries = [(c.name(), c.key_colour, c.key_glyph) for c in self._curves.values() if c.name()]
+        self.key.setText(key_html(entries + self.extra_key() + self._overlay_key))
+
+    def set_overlay_key(self, entries: list[tuple[str, str, str]]) -> None:
+        """Key lines for other runs drawn here (the Runs panel's overlay), below this run's."""
+        self._overlay_key = list(entries)
+        self._update_key()
 
     def extra_key(self) -> list[tuple[str, str, str]]:
         """More key lines (reference lines); none by default."""

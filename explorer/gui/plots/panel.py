@@ -97,8 +97,8 @@ class PlotPanel(QWidget):
         self.overview.setObjectName("overview_splitter")
         self.overview.addWidget(self.story)
         self.overview.addWidget(self.diagnostics)
-        self.overview.setStretchFactor(0, 3)
-        self.overview.setStretchFactor(1, 2)
+        self.overview.setStretchFactor(0, 2)
+        self.overview.setStretchFactor(1, 1)  # the story (loss, probe) gets the most room
         self.overview.setSizes([520, 340])
 
         # one plot, big

@@ -43,7 +43,7 @@ def attach(window, workspace=None):
                      | QDockWidget.DockWidgetFeature.DockWidgetClosable)
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
     if window.settings.value("window/state") is None:  # first start: room for a few rows (later: as left)
-        QTimer.singleShot(0, lambda: window.resizeDocks([dock], [300], Qt.Orientation.Vertical))
+        QTimer.singleShot(0, lambda: window.resizeDocks([dock], [220], Qt.Orientation.Vertical))
     window.runs_dock = dock
     view = window.menuBar().addMenu("&View")
     view.addAction(dock.toggleViewAction())

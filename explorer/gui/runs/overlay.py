@@ -20,7 +20,6 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QTransform
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem
 
 from explorer.core.runs.smoothing import smooth
 
@@ -176,50 +175,32 @@ class CurveLayer(pg.GraphicsObject):
         self.renders += 1
 
 
-class OverlayLegend(QGraphicsTextItem):
-    """One text item (coloured squares and labels), cached as a pixmap: cheaper to paint than
-    a LegendItem row per run. It starts in the view's bottom-left corner (where falling loss
-    curves leave room) and can be dragged anywhere."""
+class OverlayLegend:
+    """The overlaid runs' entries (a coloured square and what differs), shown in the plot's key
+    beside the view (never over the data); long labels are shortened there, the table has them whole."""
 
-    def __init__(self, view_box: pg.ViewBox):
-        super().__init__(view_box)
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
-        self.setCursor(Qt.CursorShape.OpenHandCursor)
-        self.setToolTip("drag the legend out of the way")
-        self.setZValue(200)
-        self.hide()
-        self._vb = view_box
-        self._moved = False
-        view_box.sigResized.connect(self._place)
+    MAX_SHOWN = 10  # entries in the key; the rest are counted ("+3 more runs")
+    MAX_CHARS = 34
+
+    def __init__(self, plot):
+        self.plot = plot
         self.entries: list[tuple[str, str]] = []  # (colour, label)
 
     def set_entries(self, entries: list[tuple[str, str]]) -> None:
         if entries == self.entries:
             return
         self.entries = entries
-        rows = "<br>".join(f"<span style='color:{c}; font-size:10pt'>&#9632;</span>&nbsp;{html.escape(label)}"
-                           for c, label in entries)
-        self.setHtml(f"<div style='font-size:8pt; color:#202020'>{rows}</div>")
-        self.setVisible(bool(entries))
-        self._place()
+        shown = [(_short(label, self.MAX_CHARS), colour, "&#9632;") for colour, label in entries[:self.MAX_SHOWN]]
+        if len(entries) > self.MAX_SHOWN:
+            shown.append((f"+{len(entries) - self.MAX_SHOWN} more runs", "#808080", "&nbsp;"))
+        self.plot.set_overlay_key(shown)
 
     def text(self) -> str:
         return "\n".join(label for _, label in self.entries)
 
-    def paint(self, painter, option, widget=None) -> None:
-        painter.fillRect(self.boundingRect(), QColor(255, 255, 255, 200))
-        super().paint(painter, option, widget)
 
-    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        self._moved = True
-        super().mouseReleaseEvent(event)
-
-    def _place(self) -> None:
-        if self._moved:
-            return
-        rect = self._vb.rect()
-        self.setPos(rect.left() + 4, rect.bottom() - self.boundingRect().height() - 4)
+def _short(label: str, n: int) -> str:
+    return html.escape(label if len(label) <= n else label[: n - 1] + "…")
 
 
 class PlotOverlay:
@@ -242,7 +223,7 @@ class PlotOverlay:
         self.layer.setZValue(5)  # over the live run's raw loss, under the crosshair
         for part in (self.raw_layer, self.layer):
             item.addItem(part, ignoreBounds=True)
-        self.legend = OverlayLegend(item.vb)
+        self.legend = OverlayLegend(plot)
         item.ctrl.logYCheck.toggled.connect(lambda _: self._redraw())
         plot.overlay = self
 

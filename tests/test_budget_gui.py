@@ -13,7 +13,9 @@ from gui_helpers import bench  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.gui
 
-HEAVY = ScanSpec(title="heavy", non_sequences=(NonSequenceSpec("W", "ones(1000, 1000) @ ones(1000, 1000)"),),
+# three 1500 x 1500 products: about 10^10 multiply-adds, a few tenths of a second on a quiet core
+HEAVY = ScanSpec(title="heavy", non_sequences=(NonSequenceSpec(
+    "W", "ones(1500, 1500) @ ones(1500, 1500) @ ones(1500, 1500) @ ones(1500, 1500)"),),
                  outputs=(OutputSpec("y", "y + W[0, 0]", "0.0"),), n_steps=3)
 
 
@@ -67,7 +69,7 @@ def test_run_during_the_check_runs_after_it(bench, qtbot):
     bench.set_spec(HEAVY)
     with qtbot.waitSignal(bench.run_finished, timeout=60_000) as done:
         assert bench.run()  # accepted: it starts when the check passes
-    assert done.args[0].outputs["y"].tolist() == [1000.0, 2000.0, 3000.0]
+    assert done.args[0].outputs["y"].tolist() == [1500.0 ** 3 * k for k in (1, 2, 3)]  # W[0, 0] = 1500^3
 
 
 def test_closing_cancels_the_check(bench, qtbot):

@@ -79,6 +79,7 @@ class SweepResults(QDialog):
             plot.setLabel("bottom", "point: " + " / ".join(k.split(".")[-1] for k in names))
             plot.getAxis("left").enableAutoSIPrefix(False)
             self._scatter(plot, [(t.index, t.objective, t.run_id) for t in done])
+            plot.setXRange(-0.5, len(labels) - 0.5, padding=0)  # room for the first and last labels
             plot.setLabel("left", objective)
             return
         for i, path in enumerate(self.fields):

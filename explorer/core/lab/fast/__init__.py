@@ -1,6 +1,6 @@
 """Compiled CPU fast paths (optional: they need numba; without it ``auto`` keeps the torch paths).
 
-``AVAILABLE`` says whether numba imports here (``EXPLORER_NO_NUMBA=1`` turns it off, for the
+``AVAILABLE`` says whether numba and scipy (numba's BLAS) are installed here (``EXPLORER_NO_NUMBA=1`` turns it off, for the
 fallback's test and for anyone who wants the torch paths); ``why_unavailable()`` says why not.
 The kernels are imported on first use, so importing this package never compiles anything.
 """
@@ -11,10 +11,11 @@ import importlib.util
 import os
 
 _DISABLED = os.environ.get("EXPLORER_NO_NUMBA", "") not in ("", "0")
-AVAILABLE = not _DISABLED and importlib.util.find_spec("numba") is not None
+# numba's matrix products call BLAS through scipy: both must be there
+AVAILABLE = not _DISABLED and all(importlib.util.find_spec(m) is not None for m in ("numba", "scipy"))
 
 
 def why_unavailable() -> str:
     if _DISABLED:
         return "EXPLORER_NO_NUMBA is set"
-    return "" if AVAILABLE else "numba is not installed (pip install numba)"
+    return "" if AVAILABLE else "numba or scipy is not installed (pip install numba scipy, or '.[fast]')"

@@ -1,5 +1,6 @@
 """Shared test setup: Qt offscreen, one torch thread, and no thread may outlive its test."""
 
+import gc
 import os
 import sys
 import threading
@@ -31,13 +32,13 @@ def no_leaked_threads():
 
 
 @pytest.fixture(autouse=True)
-def collect_on_the_gui_thread():
-    """Once the app has run a background thread, garbage is collected on the GUI thread only
-    (explorer.gui.threads.MainThreadGC); between tests, collect here as its timer would."""
+def collect_a_gui_tests_garbage(request):
+    """After a GUI test, collect its garbage (closed windows in reference cycles) here, on the
+    GUI thread: left for later, a collection triggered on a later test's worker thread would
+    destroy those Qt objects there (seen: a deadlock in ~QObject during a numba compile)."""
     yield
-    threads = sys.modules.get("explorer.gui.threads")
-    if threads is not None and threads.MainThreadGC._instance is not None:
-        threads.MainThreadGC._instance.collect()
+    if "qtbot" in request.fixturenames:
+        gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -8,64 +8,12 @@ list is empty after each test, and windows join their threads when they close.
 
 from __future__ import annotations
 
-import gc
 import traceback
 from typing import Any, Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 _LIVE: set[QThread] = set()
-
-
-class MainThreadGC(QObject):
-    """Python's cyclic garbage collector runs on whichever thread allocates past its threshold.
-    On a worker that can destroy Qt objects of the GUI thread (a closed window in a cycle):
-    a deadlock in ~QObject was seen when a numba compile on the training thread collected one.
-    So once background threads run, automatic collection is off and this timer collects on the
-    GUI thread, generation by generation as the thresholds say. ``pause()`` / ``resume()``
-    hold collections back (a long scan run whose 10^6 step tensors make full collections slow)."""
-
-    _instance: "MainThreadGC | None" = None
-
-    def __init__(self, app: QObject):
-        super().__init__(app)
-        gc.disable()
-        self.paused = 0
-        self.timer = QTimer(self)
-        self.timer.setInterval(250)
-        self.timer.timeout.connect(self.collect)
-        self.timer.start()
-
-    @classmethod
-    def install(cls) -> "MainThreadGC | None":
-        app = QCoreApplication.instance()
-        if cls._instance is None and app is not None:
-            cls._instance = cls(app)
-            app.destroyed.connect(cls._forget)
-        return cls._instance
-
-    @classmethod
-    def _forget(cls, *_) -> None:
-        cls._instance = None
-        gc.enable()
-
-    def collect(self) -> None:
-        if self.paused:
-            return
-        counts, limits = gc.get_count(), gc.get_threshold()
-        generation = max((g for g in range(3) if limits[g] and counts[g] > limits[g]), default=-1)
-        if generation >= 0:
-            gc.collect(generation)
-
-    @classmethod
-    def pause(cls) -> None:
-        if cls.install() is not None:
-            cls._instance.paused += 1
-
-    @classmethod
-    def resume(cls) -> None:
-        if cls._instance is not None:
-            cls._instance.paused = max(0, cls._instance.paused - 1)
 
 
 def live_threads() -> list[QThread]:
@@ -74,9 +22,7 @@ def live_threads() -> list[QThread]:
 
 
 def track(thread: QThread) -> None:
-    """Register ``thread`` (it leaves the registry when it finishes); from then on garbage is
-    collected on the GUI thread only (:class:`MainThreadGC`)."""
-    MainThreadGC.install()
+    """Register ``thread`` (it leaves the registry when it finishes)."""
     _LIVE.add(thread)
     thread.finished.connect(lambda: _LIVE.discard(thread))
 

@@ -14,13 +14,14 @@ a run (when it was on) and restored when the run ends.
 
 from __future__ import annotations
 
+import gc
 import threading
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from explorer.core.errors import ConfigError
 from explorer.core.spec import Cancelled, ScanSpec, run_spec
-from explorer.gui.threads import MainThreadGC, track
+from explorer.gui.threads import track
 
 PROGRESS_MS = 100  # progress updates: ~10 per second
 
@@ -70,6 +71,7 @@ class ScanRunner(QObject):
         self._timer.setInterval(PROGRESS_MS)
         self._timer.timeout.connect(self._poll)
         self._last = -1
+        self._gc_was_on = False
 
     def is_running(self) -> bool:
         return self._thread is not None
@@ -82,7 +84,8 @@ class ScanRunner(QObject):
         thread = _ScanThread(spec, self._cancel)
         thread.finished.connect(self._done)
         self._thread, self._last = thread, -1
-        MainThreadGC.pause()  # no collection of the 10^5-10^6 step tensors while the scan runs
+        self._gc_was_on = gc.isenabled()
+        gc.disable()
         track(thread)
         thread.start()
         self._timer.start()
@@ -118,7 +121,8 @@ class ScanRunner(QObject):
         thread.wait()  # finished is emitted just before the thread ends
         self._thread = None
         self._timer.stop()
-        MainThreadGC.resume()
+        if self._gc_was_on:
+            gc.enable()
         kind, payload = thread.outcome
         thread.deleteLater()
         self.running_changed.emit(False)

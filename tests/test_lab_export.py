@@ -93,3 +93,16 @@ def test_export_cli_writes_a_runnable_script(tmp_path):
     assert main(["export", "default", "--script", str(path)]) == 0
     assert 'CONFIG = {' in path.read_text() and "def main():" in path.read_text()
     assert main(["export", "default", "--script", str(tmp_path)]) == 2  # a folder: refused with a message
+
+
+def test_export_a_recorded_run_by_name(tmp_path):
+    from explorer.app import main
+    from explorer.core.runs import RunStore, train_run
+
+    config = CASES["default_gru_adam"]
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, steps=3))
+    train_run(config, RunStore(tmp_path / "ws"), name="mine")
+    path = tmp_path / "mine.py"
+    assert main(["export", "mine", "--workspace", str(tmp_path / "ws"), "--script", str(path)]) == 0
+    assert "'hidden_size': 16" in path.read_text()
+    assert main(["export", "nosuch", "--workspace", str(tmp_path / "ws"), "--script", str(path)]) == 2

@@ -38,6 +38,11 @@ def collect_a_gui_tests_garbage(request):
     destroy those Qt objects there (seen: a deadlock in ~QObject during a numba compile)."""
     yield
     if "qtbot" in request.fixturenames:
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        if QCoreApplication.instance() is not None:  # first the widgets qtbot closed (deleteLater)
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+            QCoreApplication.processEvents()
         gc.collect()
 
 

@@ -48,3 +48,15 @@ def bench(qtbot):
     qtbot.addWidget(w)
     yield w
     assert w.close_workbench()
+
+
+@pytest.fixture
+def finished(window, qtbot):
+    """The window after a short run of the default preset has ended."""
+    from explorer.gui.session import DONE
+
+    window.forms.set_config(small_config())
+    window.play()
+    wait_state(qtbot, window.session, DONE)
+    window.plots.refresh()
+    return window

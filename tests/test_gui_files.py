@@ -10,18 +10,9 @@ from explorer.core.lab.training import Trainer
 from explorer.gui import file_actions
 from explorer.gui.session import DONE, IDLE
 
-from gui_helpers import settings, small_config, wait_state, window  # noqa: F401 - fixtures
+from gui_helpers import finished, settings, small_config, wait_state, window  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def finished(window, qtbot):
-    window.forms.set_config(small_config())
-    window.play()
-    wait_state(qtbot, window.session, DONE)
-    window.plots.refresh()
-    return window
 
 
 def test_experiment_save_and_open_round_trip(window, tmp_path):

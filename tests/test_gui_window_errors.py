@@ -5,24 +5,14 @@ from __future__ import annotations
 
 
 import numpy as np
-import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from explorer.gui import file_actions
 from explorer.gui.run_data import RunData
 from explorer.gui.session import DONE
-from gui_helpers import settings, small_config, wait_state, window  # noqa: F401 - fixtures
+from gui_helpers import finished, settings, small_config, wait_state, window  # noqa: F401 - fixtures
 
 NOT_UTF8 = b'{"title": "caf\xe9"}'
-
-
-@pytest.fixture
-def finished(window, qtbot):
-    window.forms.set_config(small_config())
-    window.play()
-    wait_state(qtbot, window.session, DONE)
-    window.plots.refresh()
-    return window
 
 
 def test_a_non_utf8_experiment_file_gets_a_dialog_naming_it(window, tmp_path):

@@ -24,7 +24,7 @@ from explorer.core.lab.persistence import load_checkpoint
 from explorer.core.runs import CRASHED, FINISHED, RunStore, train_run
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = 200
+STEPS = 1000  # long enough that a kill within 0.6 s lands mid-run even on a quiet machine
 CONFIG = {"task": {"max_len": 8, "heldout_size": 16},
           "model": {"hidden_size": 8, "backend": "fused"},
           "train": {"steps": STEPS, "batch_size": 4, "report_every": 1, "eval_every": 20, "flow_every": 0,

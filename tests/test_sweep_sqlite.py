@@ -56,7 +56,8 @@ def test_failing_and_nonfinite_trials_are_recorded_failed_and_the_sweep_goes_on(
 
 def test_cli_json_and_a_sigterm_stopped_sweep_continues_where_it_left_off(tmp_path):
     spec = tmp_path / "stop.json"
-    spec.write_text(json.dumps({"name": "stop", "base": "default", "steps": 600, "workers": 1,
+    # trials long enough (3,000 steps) that SIGTERM lands mid-trial even on a quiet machine
+    spec.write_text(json.dumps({"name": "stop", "base": "default", "steps": 3000, "workers": 1,
                                 "changes": {**TINY, "train.report_every": 20, "train.eval_every": 200,
                                             "model.hidden_size": 4},
                                 "fields": {"train.seed": [1, 2]}}))

@@ -17,6 +17,32 @@ def pytest_configure(config):
         torch.set_num_threads(1)  # small models: one thread is fastest on these machines
     except ImportError:  # pragma: no cover - torch is a hard dependency
         pass
+    _compile_numba_kernels()
+
+
+def _compile_numba_kernels():
+    """Compile the numba backend's kernels here, on the main thread, before any window exists.
+
+    A first compile allocates heavily; on a training thread it triggers Python's garbage
+    collector there, which then destroys closed windows of earlier tests off the GUI thread:
+    a deadlock in ~QObject (seen twice in the full suite). Compiled once up front, the kernels
+    are only looked up on the worker threads."""
+    from explorer.core.lab import fast
+
+    if not fast.AVAILABLE:
+        return
+    from explorer.core.lab.config import ExperimentConfig
+    from explorer.core.lab.training import Trainer
+
+    for cell in ("vanilla", "relu", "gru", "lstm"):
+        for task in ({"name": "cumsum", "max_len": 6, "heldout_size": 2},
+                     {"name": "copy", "copy_length": 1, "copy_delay": 2, "heldout_size": 2}):
+            config = ExperimentConfig.from_dict({
+                "task": task, "model": {"cell": cell, "hidden_size": 4, "backend": "numba"},
+                "train": {"steps": 2, "batch_size": 2, "report_every": 1, "flow_every": 1, "probe_every": 1,
+                          "eval_every": 1}})
+            for _ in Trainer(config).reports():
+                pass
 
 
 @pytest.fixture(autouse=True)

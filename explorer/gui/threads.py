@@ -84,3 +84,20 @@ class BackgroundCall(QObject):
     def _on_error(self, message: str, trace: str) -> None:
         self._thread.wait()
         self.failed.emit(message, trace)
+
+
+class Jobs:
+    """Background calls of one owner, each kept alive until it answers: ``run(fn, done, failed)``
+    calls ``done(result)`` or ``failed(message)`` on the GUI thread; ``all`` for a shutdown's join."""
+
+    def __init__(self, parent: QObject):
+        self.parent, self.all = parent, []
+
+    def run(self, fn: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[str], None]) -> None:
+        job = BackgroundCall(fn, self.parent)
+        job.finished.connect(done)
+        job.failed.connect(lambda text, _: failed(text))
+        job.finished.connect(lambda _: self.all.remove(job))
+        job.failed.connect(lambda *_: self.all.remove(job))
+        self.all.append(job)
+        job.start()

@@ -90,43 +90,44 @@ class RNNModel(nn.Module):
         return LOSSES[self.loss_kind](out.outputs, targets, mask)  # ()
 
 
-def _run_scan(model: RNNModel, x: torch.Tensor, state: tuple | None, watch: bool):
-    cell, B = model.cell, x.shape[1]
-    state = state if state is not None else model.zero_state(B)
+def _stack(model: RNNModel, x: torch.Tensor, state: tuple | None, watch: bool, run_layer):
+    """Layers one after another on the core scan: ``run_layer(k, inputs, state, kept)`` ->
+    (final state, hs (T, B, H)); ``kept`` collects each h_t (grads retained) when ``watch``."""
+    state = state if state is not None else model.zero_state(x.shape[1])
     inp, finals, layer_states, watched = x, [], [], [] if watch else None
     for k in range(model.config.layers):
+        kept = [] if watch else None
+        final, hs = run_layer(k, inp, state[k], kept)  # hs (T, B, H)
+        finals.append(final)
+        layer_states.append(hs)
+        if watch:
+            watched.append(kept)
+        inp = hs
+    return inp, tuple(finals), layer_states, watched
+
+
+def _run_scan(model: RNNModel, x: torch.Tensor, state: tuple | None, watch: bool):
+    cell = model.cell
+
+    def run_layer(k, inp, state_k, kept):
         w_ih, w_hh, b_ih, b_hh = model.layer_weights(k)
         xp = cell.project(inp, w_ih, b_ih, b_hh)  # (T, B, G*H)
-        w_t, kept = w_hh.t(), [] if watch else None  # (H, G*H)
+        w_t = w_hh.t()  # (H, G*H)
 
-        def step(carry, xp_t, w_t=w_t, b_hh=b_hh, kept=kept):
+        def step(carry, xp_t):
             new = cell.step(carry, xp_t, w_t, b_hh)  # (B, H) or ((B, H), (B, H))
             if kept is not None:
                 cell.top(new).retain_grad()  # dL/dh_t lands here: paths via readout and later steps
                 kept.append(cell.top(new))
             return new, cell.top(new)
 
-        final, hs = scan(step, state[k], xp)  # hs (T, B, H)
-        finals.append(final)
-        layer_states.append(hs)
-        if watch:
-            watched.append(kept)
-        inp = hs
-    return inp, tuple(finals), layer_states, watched
+        return scan(step, state_k, xp)
+
+    return _stack(model, x, state, watch, run_layer)
 
 
 def _run_custom(model: RNNModel, x: torch.Tensor, state: tuple | None, watch: bool):
-    state = state if state is not None else model.zero_state(x.shape[1])
-    inp, finals, layer_states, watched = x, [], [], [] if watch else None
-    for k in range(model.config.layers):
-        kept = [] if watch else None
-        final, hs = model.rnn.run_layer(k, inp, state[k], kept)  # hs (T, B, H)
-        finals.append(final)
-        layer_states.append(hs)
-        if watch:
-            watched.append(kept)
-        inp = hs
-    return inp, tuple(finals), layer_states, watched
+    return _stack(model, x, state, watch, model.rnn.run_layer)
 
 
 def _run_fused(model: RNNModel, x: torch.Tensor, state: tuple | None, watch: bool):

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from explorer.core.runs import RunStore, config_diff, short_label
 from explorer.core.runs.compare import flatten
 
-from ..threads import BackgroundCall
+from ..threads import BackgroundCall, Jobs
 from .overlay import ColourBook, OverlayRun, RunsOverlay
 from .table import NAME, DiffTable, RunsTable
 
@@ -92,7 +92,7 @@ class RunsPanel(QWidget):
         self.colours = ColourBook()
         self.question: QMessageBox | None = None  # the open "delete?" box (tests answer it)
         self._job: BackgroundCall | None = None
-        self._jobs: list[BackgroundCall] = []  # rename / delete / open, until they finish
+        self._jobs = Jobs(self)  # rename / delete / open, until they finish
         self._signature = None
         self.polls = 0  # lists received (tests wait on it)
         self._overlay_key = self._diff_key = None  # what the overlay / differences table show now
@@ -275,13 +275,7 @@ class RunsPanel(QWidget):
 
     # -- rename, delete, open ------------------------------------------------------------------------------
     def _background(self, fn, done, what: str) -> None:
-        job = BackgroundCall(fn, self)
-        job.finished.connect(done)
-        job.failed.connect(lambda text, _: self._problem(f"could not {what}: {text}"))
-        job.finished.connect(lambda _: self._jobs.remove(job))
-        job.failed.connect(lambda *_: self._jobs.remove(job))
-        self._jobs.append(job)
-        job.start()
+        self._jobs.run(fn, done, lambda text: self._problem(f"could not {what}: {text}"))
 
     def _problem(self, text: str) -> None:
         self.note.setText(text)
@@ -343,6 +337,6 @@ class RunsPanel(QWidget):
         self.timer.stop()
         if self.question is not None:
             self.question.done(QMessageBox.StandardButton.No)
-        for job in [self._job, *self._jobs]:
+        for job in [self._job, *self._jobs.all]:
             if job is not None:
                 job.wait(30_000)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QPushButton
 
 from explorer.core.runs import RunStore
 
-from ..threads import BackgroundCall
+from ..threads import BackgroundCall, Jobs
 
 POLL_MS = 1000  # progress reads of the storage
 
@@ -45,7 +45,7 @@ class SweepControl(QObject):
         self.dialog = None
         self.results_view = None
         self._job: BackgroundCall | None = None
-        self._jobs: list[BackgroundCall] = []
+        self._jobs = Jobs(self)
         self._stopping = False
         self.label = QLabel("")
         self.bar = QProgressBar()
@@ -179,13 +179,7 @@ class SweepControl(QObject):
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _background(self, fn, done, what: str) -> None:
-        job = BackgroundCall(fn, self)
-        job.finished.connect(done)
-        job.failed.connect(lambda text, _: self._failed(f"could not {what}: {text}"))
-        job.finished.connect(lambda _: self._jobs.remove(job))
-        job.failed.connect(lambda *_: self._jobs.remove(job))
-        self._jobs.append(job)
-        job.start()
+        self._jobs.run(fn, done, lambda text: self._failed(f"could not {what}: {text}"))
 
     def _failed(self, text: str) -> None:
         self._stopping = False
@@ -198,7 +192,7 @@ class SweepControl(QObject):
     def shutdown(self, timeout_s: float = 10.0) -> None:
         """Closing the window: stop the workers (the sweep can resume later) and join threads."""
         self.timer.stop()
-        for job in [self._job, *self._jobs]:
+        for job in [self._job, *self._jobs.all]:
             if job is not None:
                 job.wait(60_000)
         if self.launcher is not None and self.launcher.running:

@@ -1,8 +1,6 @@
 """Start Scan Explorer: ``python main.py`` opens the window; ``python main.py --help``."""
 
-import sys
-
-from explorer.app import main
+from explorer.app import launch
 
 if __name__ == "__main__":
-    sys.exit(main())
+    launch()

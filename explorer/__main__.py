@@ -1,5 +1,3 @@
-import sys
+from explorer.app import launch
 
-from explorer.app import main
-
-sys.exit(main())
+launch()

@@ -224,4 +224,33 @@ def test_fast_optimizer_step_equals_torchs_step(optimizer):
         assert torch.equal(a, b)
     if optimizer == "adam":
         sa, sb = opts[0].state_dict()["state"], opts[1].state_dict()["state"]
-        assert all(torch.equal(sa[i][k], sb[i][k]) for i in sa for k in sa[i])
+        assert all(torch.equal(sa[i][k], sb[i][k]) and sa[i][k].dtype == sb[i][k].dtype for i in sa for k in sa[i])
+        assert all(sa[i].keys() == sb[i].keys() for i in sa)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_training_and_checkpoints_never_import_dynamo(optimizer, tmp_path):
+    """torch.optim's wrappers import torch._dynamo on first use (2.2 s here): every sweep worker,
+    `train` and the window's first training paid it. A fresh process trains, saves and resumes
+    a checkpoint without it."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+from explorer.core.lab import ExperimentConfig, Trainer
+cfg = ExperimentConfig.from_dict({{"train": {{"optimizer": "{optimizer}", "steps": 20, "eval_every": 10}}}})
+trainer = Trainer(cfg)
+for report in trainer.reports():
+    pass
+trainer.checkpoint(sys.argv[1])
+again = Trainer.resume(sys.argv[1], steps=30)
+for report in again.reports():
+    pass
+assert again.step == 30
+assert "torch._dynamo" not in sys.modules, "torch._dynamo was imported"
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "c.pt")], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

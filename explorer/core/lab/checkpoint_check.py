@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from .config import field_meta
-from .optim import make_optimizer
+from .optim import fast_step, make_optimizer
 from .persistence import CheckpointError
 
 DAMAGED = "the checkpoint is damaged or was not written by this version of Scan Explorer"
@@ -73,7 +73,7 @@ def expected_tensors(trainer) -> tuple[dict[str, tuple], dict[int, set[str]], di
     for c in copies:
         c.grad = torch.zeros_like(c)
     optimizer = make_optimizer(copies, trainer.config.train)
-    optimizer.step()
+    fast_step(optimizer)()  # the trainer's own step: the same state, made the same way
     per_param: dict[int, set[str]] = {}
     scalars: dict[str, object] = {}
     for i, state in optimizer.state_dict()["state"].items():

@@ -55,7 +55,7 @@ def test_checkpoint_before_any_run_says_so(window):
 def test_plots_export_as_png(finished, tmp_path):
     paths = finished.plots.export_png(tmp_path / "plots")
     assert {p.name for p in paths} == {"loss.png", "probe.png", "grad_norm.png", "grad_flow.png", "param_norms.png",
-                                       "learning_rate.png"}
+                                       "learning_rate.png", "inside.png"}
     assert all(p.stat().st_size > 1000 and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
 
 

@@ -79,3 +79,53 @@ def test_the_meter_throttles_eigenvalues():
     meter = InsideMeter("vanilla", share=1e-9)  # the first measurement, then none for a long time
     first, second = meter.measure(weights, x, states), meter.measure(weights, x, states)
     assert first.eigenvalues is not None and second.eigenvalues is None and second.units is not None
+
+
+def _trained_probe(preset: str, **train):
+    from explorer.core.lab import ExperimentConfig, Trainer
+    from explorer.core.presets import load_preset
+
+    data = load_preset("train", preset)
+    data["train"] = {**data.get("train", {}), "steps": 1, "probe_every": 1, **train}
+    trainer = Trainer(ExperimentConfig.from_dict(data))
+    probes = [r.probe for r in trainer.reports() if r.probe is not None]
+    return trainer, probes[0]  # the first probe measures the eigenvalues (later ones are throttled)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm", "vanilla"])
+def test_every_probe_report_carries_what_is_inside_from_the_worker(cell):
+    from explorer.core.lab import ExperimentConfig, Trainer
+
+    cfg = ExperimentConfig.from_dict({"model": {"cell": cell, "hidden_size": 8, "layers": 2},
+                                      "train": {"steps": 4, "probe_every": 2}})
+    probes = [r.probe for r in Trainer(cfg).reports() if r.probe is not None]
+    assert probes and all(p.inside is not None for p in probes)
+    inside = probes[-1].inside
+    np.testing.assert_allclose(inside.units, probes[-1].layer_states[-1].T, atol=1e-6)  # the top layer, (H, T)
+    assert (inside.gates is not None) == (cell != "vanilla")
+    assert probes[0].inside.spectral_radius is not None  # the first measurement always has eigenvalues
+
+
+def test_a_custom_cell_with_one_square_matrix_gets_its_eigenvalues():
+    trainer, probe = _trained_probe("vanilla_by_hand")
+    w = trainer.model.rnn.layers[-1].W_hh.detach().double().numpy()
+    np.testing.assert_allclose(np.sort_complex(probe.inside.eigenvalues), np.sort_complex(np.linalg.eigvals(w)),
+                               atol=1e-9)
+    assert probe.inside.gates is None
+
+
+def test_a_diagonal_recurrence_has_its_vector_as_eigenvalues():
+    trainer, probe = _trained_probe("indrnn")
+    u = trainer.model.rnn.layers[-1].u.detach().double().numpy()
+    np.testing.assert_allclose(np.sort(probe.inside.eigenvalues.real), np.sort(u), atol=1e-12)
+    assert probe.inside.spectral_radius == pytest.approx(np.abs(u).max())
+
+
+def test_a_custom_cell_without_a_clear_recurrent_matrix_has_none():
+    from explorer.core.lab.inside import custom_recurrence
+
+    H = 4
+    two = {"A": np.eye(H), "B": np.eye(H)}
+    assert custom_recurrence(two, H, ("tanh(h_tm1 @ A + h_tm1 @ B)",)) is None
+    assert custom_recurrence({"w": np.ones(H)}, H, ("h_tm1 + w * x",)) is None  # w scales x, not h_tm1
+    np.testing.assert_array_equal(custom_recurrence({"w": np.arange(H)}, H, ("h_tm1 * w + x",)), np.diag(np.arange(H)))

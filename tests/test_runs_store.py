@@ -233,6 +233,25 @@ def test_config_diff_and_short_label():
     assert config_diff(base, base) == {} and short_label({}) == ""
 
 
+def test_a_custom_cell_reads_as_one_short_label():
+    """A custom cell is a nested section: its lists of params and expressions never spill into a
+    legend or the Runs table as dicts."""
+    from explorer.core.lab import ExperimentConfig
+    from explorer.core.presets import load_preset
+
+    indrnn = load_preset("train", "indrnn")
+    base = ExperimentConfig.from_dict({**indrnn, "model": {**indrnn["model"], "cell": "vanilla", "custom": None}})
+    custom = ExperimentConfig.from_dict(indrnn)
+    label = short_label(config_diff(base.to_dict(), custom.to_dict()))
+    assert label == "custom", label  # the cell's name says it; its fields are not listed one by one
+    other = indrnn["model"]["custom"]
+    changed = {**indrnn, "model": {**indrnn["model"], "custom": {**other, "expressions": ["tanh(x @ W + u * h_tm1 + b)"]}}}
+    label = short_label(config_diff(custom.to_dict(), ExperimentConfig.from_dict(changed).to_dict()))
+    assert label == "expressions tanh(x @ W + u * h_tm1 + b)", label
+    params = {**indrnn, "model": {**indrnn["model"], "custom": {**other, "params": other["params"][:2]}}}
+    assert "{" not in short_label(config_diff(custom.to_dict(), ExperimentConfig.from_dict(params).to_dict()))
+
+
 def test_default_workspace(monkeypatch, tmp_path):
     monkeypatch.setenv("SCAN_EXPLORER_WORKSPACE", str(tmp_path / "w"))
     assert default_workspace() == tmp_path / "w" and RunStore().workspace == tmp_path / "w"

@@ -235,6 +235,7 @@ class MainWindow(QMainWindow):
         self.status.set_total(facts["total_steps"])
         self.plots.set_reference_lines(facts["reference_lines"])
         self.plots.set_total_steps(facts["total_steps"])
+        self.plots.set_cell(facts["config"].model.cell)
 
     def show_alert(self, title: str, text: str, details: str = "") -> None:
         """A non-blocking dialog (the log has the details too)."""

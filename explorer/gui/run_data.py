@@ -29,6 +29,9 @@ class RunData:
         self.probe = None  # the latest Probe
         self.probe_step = 0
         self.probe_version = 0
+        self.inside = None  # the latest probe's Inside (units, gates, PCA; eigenvalues when measured)
+        self.eigen = None  # (step, eigenvalues, spectral radius) of the latest measurement
+        self.inside_history = Series("step", "spectral_radius", "saturation")  # one row per probe
         self.reference_lines: dict[str, float] = {}
         self.last = None  # the latest full report
         self.generation = getattr(self, "generation", 0)  # counts clears: which run this is
@@ -54,6 +57,13 @@ class RunData:
             if r.probe is not None:
                 self.probe, self.probe_step = r.probe, r.step
                 self.probe_version += 1
+                inside = r.probe.inside
+                if inside is not None:
+                    self.inside = inside
+                    if inside.eigenvalues is not None:
+                        self.eigen = (r.step, inside.eigenvalues, inside.spectral_radius)
+                    self.inside_history.append(step=r.step, spectral_radius=_num(inside.spectral_radius),
+                                               saturation=_num(inside.saturation))
 
     def divergence(self) -> str | None:
         """Why these curves look diverged though every value is finite, or None: the loss

@@ -13,12 +13,19 @@ gates stacked along dim 0 of ``weight_ih_l{k}`` / ``weight_hh_l{k}``):
 - ``eigenvalues``: of the top layer's recurrent matrix (vanilla / ReLU: W_hh; GRU: its candidate
   block W_hn; LSTM: its cell-input block W_hg), complex (H,), and ``spectral_radius``.
 
+A custom cell (``cell == "custom"``, its top layer's parameters by their own names) gets units,
+order and PCA; eigenvalues when exactly one of its parameters is H x H (its recurrent matrix;
+``h_tm1 @ W`` or ``W @ h``, the eigenvalues are the same), or, with no H x H parameter, exactly
+one of shape (H,) that multiplies ``h_tm1`` elementwise (a diagonal recurrence, IndRNN's ``u``);
+no gates (which of its expressions are gates is not known).
+
 Eigenvalues cost O(H^3): :class:`InsideMeter` throttles them so they take at most a few per
 cent of training time; between measurements ``eigenvalues`` is None (keep the last ones).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -89,23 +96,41 @@ def recurrent_block(cell: str, w_hh: np.ndarray) -> np.ndarray:
     return w_hh[k * H:(k + 1) * H]  # (H, H)
 
 
+def custom_recurrence(params: dict[str, np.ndarray], H: int, expressions=()) -> np.ndarray | None:
+    """A custom cell's recurrent matrix, (H, H), as the module docstring says; None if not clear."""
+    square = [w for w in params.values() if w.shape == (H, H)]
+    if len(square) == 1:
+        return np.asarray(square[0], np.float64)
+    if square:
+        return None
+    text = " ".join(expressions)
+    diagonal = [name for name, w in params.items() if w.shape == (H,)
+                and re.search(rf"\b{re.escape(name)}\s*\*\s*h_tm1\b|\bh_tm1\s*\*\s*{re.escape(name)}\b", text)]
+    return np.diag(np.asarray(params[diagonal[0]], np.float64)) if len(diagonal) == 1 else None
+
+
 def look_inside(cell: str, weights: dict[str, np.ndarray], inputs: np.ndarray, layer_states: np.ndarray,
-                eigen: bool = True) -> Inside:
+                eigen: bool = True, expressions=()) -> Inside:
     """Everything in the module docstring for the top layer. ``weights``: the fused module's
-    parameters by name (``weight_ih_l0`` ...); ``inputs`` (T, I); ``layer_states`` (L, T, H)."""
+    parameters by name (``weight_ih_l0`` ...), or a custom cell's top-layer parameters by their
+    names (with its ``expressions``); ``inputs`` (T, I); ``layer_states`` (L, T, H)."""
     L = layer_states.shape[0]
     top = layer_states[-1].astype(np.float64)  # (T, H)
     k = L - 1
-    w = [np.asarray(weights[f"{p}_l{k}"], np.float64) for p in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-    below = np.asarray(inputs if k == 0 else layer_states[k - 1], np.float64)  # (T, I or H)
     order = np.argsort(-top.var(axis=0), kind="stable")  # (H,)
     proj, explained = pca_2d(top)
     inside = Inside(top.T.copy(), order, proj, explained)
-    if cell in GATES:
-        inside.gates = gates_over_time(cell, below, top, *w)
-        inside.saturation = saturation(cell, inside.gates)
-    if eigen:
-        inside.eigenvalues = np.linalg.eigvals(recurrent_block(cell, w[1]))
+    if cell in RECURRENT_BLOCK:  # a built-in cell, PyTorch's fused layout
+        w = [np.asarray(weights[f"{p}_l{k}"], np.float64) for p in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        if cell in GATES:
+            below = np.asarray(inputs if k == 0 else layer_states[k - 1], np.float64)  # (T, I or H)
+            inside.gates = gates_over_time(cell, below, top, *w)
+            inside.saturation = saturation(cell, inside.gates)
+        matrix = recurrent_block(cell, w[1]) if eigen else None
+    else:  # a custom cell
+        matrix = custom_recurrence(weights, top.shape[1], expressions) if eigen else None
+    if matrix is not None:
+        inside.eigenvalues = np.linalg.eigvals(matrix)
         inside.spectral_radius = float(np.abs(inside.eigenvalues).max())
     return inside
 
@@ -115,14 +140,14 @@ class InsideMeter:
     took d seconds, the next waits at least d / share seconds, so they cost at most ``share`` of
     the wall clock. Between measurements ``eigenvalues`` and ``spectral_radius`` are None."""
 
-    def __init__(self, cell: str, share: float = 0.02):
-        self.cell, self.share = cell, share
+    def __init__(self, cell: str, share: float = 0.02, expressions=()):
+        self.cell, self.share, self.expressions = cell, share, tuple(expressions)
         self._next_at = 0.0
 
     def measure(self, weights: dict[str, np.ndarray], inputs: np.ndarray, layer_states: np.ndarray) -> Inside:
         now = time.perf_counter()
         due = now >= self._next_at
-        inside = look_inside(self.cell, weights, inputs, layer_states, eigen=due)
+        inside = look_inside(self.cell, weights, inputs, layer_states, eigen=due, expressions=self.expressions)
         if due:
             self._next_at = now + (time.perf_counter() - now) / self.share
         return inside

@@ -4,6 +4,7 @@ so a report can cross threads and be drawn, logged or pickled as is."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +22,7 @@ class Probe:
     states: np.ndarray  # (T, H) top layer's h_t
     mask: np.ndarray  # (T,) 1 where the target counts
     layer_states: np.ndarray  # (L, T, H) every layer's h_t
+    inside: Any = None  # inside.Inside of the top layer: units, gates, PCA, eigenvalues (None: not measured)
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ from .losses import DISPLAY, LOSSES
 from .models import build_model, detach_state, resolve_backend
 from .optim import SCHEDULES, fast_step, make_optimizer
 from .persistence import load_checkpoint, save_checkpoint
+from .inside import InsideMeter
 from .reports import DIVERGED, FINISHED, NONFINITE, STOPPED, Probe, StepReport, as_numpy
 from .tasks import make_task
 
@@ -69,6 +70,7 @@ class Trainer:
         self._check_each_step = self.device.type == "cpu"  # .item() is free on a CPU, a sync on a GPU
         self._lock = threading.Lock()  # snapshot() vs. the weight update
         self._heldout = self._probe = None
+        self._inside = None  # InsideMeter, made on the first probe
         self._first_loss: torch.Tensor | None = None  # () this run's first training loss (divergence check)
 
     # -- the loop ----------------------------------------------------------------------------
@@ -235,8 +237,25 @@ class Trainer:
             out = self.model(x, backend=self.flow_backend)  # both give layer_states
         shown = DISPLAY[self.task.loss](out.outputs)[:, 0]  # (T, O)
         targets = y[:, 0] if y.dim() == 3 else torch.nn.functional.one_hot(y[:, 0], self.task.output_size)
-        return Probe(as_numpy(x[:, 0]), as_numpy(targets.float()), as_numpy(shown), as_numpy(out.states[:, 0]),
-                     as_numpy(m[:, 0]), as_numpy(torch.stack(out.layer_states)[:, :, 0]))
+        probe = Probe(as_numpy(x[:, 0]), as_numpy(targets.float()), as_numpy(shown), as_numpy(out.states[:, 0]),
+                      as_numpy(m[:, 0]), as_numpy(torch.stack(out.layer_states)[:, :, 0]))
+        probe.inside = self._look_inside(probe)
+        return probe
+
+    def _look_inside(self, probe: Probe):
+        """Units, gates, PCA and (throttled) eigenvalues of the top layer on the probe, as numpy."""
+        m = self.config.model
+        if self._inside is None:
+            expressions = () if not self.model.custom else \
+                (*m.custom.expressions, *(v.expression for v in m.custom.variables))
+            self._inside = InsideMeter(m.cell, expressions=expressions)
+        if self.model.custom:
+            params = self.model.rnn.layers[-1].named_parameters()
+        else:
+            params = self.model.rnn.named_parameters(prefix="")
+        with torch.no_grad():
+            weights = {name: as_numpy(w) for name, w in params}
+        return self._inside.measure(weights, probe.inputs, probe.layer_states)
 
     def snapshot(self) -> dict[str, torch.Tensor]:
         """A CPU copy of the weights, safe to take from another thread while training runs."""

@@ -12,6 +12,7 @@ import math
 from ..lab.config import ExperimentConfig
 
 SKIPPED = ("title", "description")  # gallery text, not part of the experiment
+CUSTOM = "model.custom."  # a custom cell's nested fields
 
 # short names for a legend: the field's last name part unless listed here ("" = the value alone)
 SHORT = {
@@ -72,13 +73,28 @@ def short_value(path: str, value) -> str:
         return "off"
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    if isinstance(value, (list, tuple)):  # a custom cell's states, params, expressions
+        items = [v.get("name", "?") if isinstance(v, dict) else short_value("", v) for v in value]
+        return _clip(" ".join(items) if all(len(i) <= 4 for i in items) else "; ".join(items))
+    if isinstance(value, dict):
+        return _clip(", ".join(f"{k} {short_value('', v)}" for k, v in value.items()))
+    return _clip(str(value))
+
+
+def _clip(text: str, most: int = 32) -> str:
+    return text if len(text) <= most else text[:most - 1] + "…"
 
 
 def short_label(diff: dict[str, tuple]) -> str:
     """The legend text of a run: its side of each difference, e.g. ``"lr 0.01, clip off"``."""
     parts = []
-    for path, (_, value) in diff.items():
+    cell_said = "model.cell" in diff
+    for path, (base, value) in diff.items():
+        if path.startswith(CUSTOM) and base is None and value is not None:  # a whole custom cell, not a change in one
+            if not cell_said:
+                parts.append("custom cell")
+                cell_said = True
+            continue
         name, shown = short_name(path), short_value(path, value)
         parts.append(f"{name} {shown}" if name else shown)
     return ", ".join(parts)

@@ -2,7 +2,8 @@
 
 Layout: the story big on top (the loss with its reference lines | the probe's predictions
 against its targets), the diagnostics below in tabs (gradient norms global and per
-parameter, gradient flow through time, learning rate). Any plot enlarges to fill the panel
+parameter, gradient flow through time, learning rate, and what is inside the model on the
+probe: units, gates, PCA, eigenvalues). Any plot enlarges to fill the panel
 (double-click, Esc or "Back" returns). Splitters and tabs keep their sizes however the
 labels change, so nothing jumps while training.
 
@@ -26,6 +27,7 @@ from ..run_data import RunData
 from .base import CLOCK
 from .curves import GradNormPlot, LearningRatePlot, LossPlot, ParamNormPlot
 from .flow import FlowPlot
+from .inside import InsideView
 from .probe import ProbePlot
 
 PRIMARY = ("loss", "probe")  # redrawn every frame; the others every second frame
@@ -52,8 +54,9 @@ class PlotPanel(QWidget):
         self.data = data
         self.loss, self.grad, self.params = LossPlot(), GradNormPlot(), ParamNormPlot()
         self.lr, self.probe, self.flow = LearningRatePlot(), ProbePlot(), FlowPlot()
+        self.inside = InsideView()
         self.plots = {"loss": self.loss, "probe": self.probe, "grad_norm": self.grad, "grad_flow": self.flow,
-                      "param_norms": self.params, "learning_rate": self.lr}
+                      "param_norms": self.params, "learning_rate": self.lr, "inside": self.inside}
         self._generation = data.generation  # which run the plots show (a new run resets views)
         self.warning: str | None = None  # e.g. "the loss diverged ..." (shown in the summary)
 
@@ -93,6 +96,9 @@ class PlotPanel(QWidget):
         self.diagnostics.addTab(norms, "Gradient norms")
         self.diagnostics.addTab(_slot(self.flow), "Gradient flow")
         self.diagnostics.addTab(_slot(self.lr), "Learning rate")
+        self.diagnostics.addTab(_slot(self.inside), "Inside")
+        self.diagnostics.setTabToolTip(3, "What the hidden units and gates do on the probe sequence, "
+                                          "and the recurrent matrix's eigenvalues (measured at each probe)")
         self.overview = QSplitter(Qt.Orientation.Vertical)
         self.overview.setObjectName("overview_splitter")
         self.overview.addWidget(self.story)
@@ -181,6 +187,10 @@ class PlotPanel(QWidget):
         self.summary.setToolTip(text or "")
         self.summary.setText(self._summary())
 
+    def set_cell(self, cell: str) -> None:
+        """The run's cell (the Inside tab names its recurrent matrix and gates by it)."""
+        self.inside.set_cell(cell)
+
     def set_reference_lines(self, lines: dict[str, float]) -> None:
         self.loss.set_reference_lines(lines)
 
@@ -243,6 +253,7 @@ class PlotPanel(QWidget):
         except OSError as exc:
             raise OSError(f"cannot make the folder {folder}: {exc.strerror or exc}") from None
         paths = []
+        self.inside.refresh(self.data, force=True)  # drawn even while its tab is hidden
         for name, plot in self.plots.items():
             path = folder / f"{name}.{kind}"
             if kind == "png":
@@ -262,10 +273,12 @@ def _export_svg(plot, path: Path) -> bool:
     import pyqtgraph.exporters as exporters
 
     try:
+        if not hasattr(plot, "scene"):  # several plots in one widget (the Inside tab): Qt draws it
+            raise ValueError("no single scene")
         exporters.SVGExporter(plot.scene()).export(str(path))
         return path.is_file()
     except (ValueError, IndexError):
-        from PySide6.QtCore import QRect, QSize
+        from PySide6.QtCore import QPoint, QRect, QSize
         from PySide6.QtGui import QPainter
         from PySide6.QtSvg import QSvgGenerator
 
@@ -276,7 +289,10 @@ def _export_svg(plot, path: Path) -> bool:
         generator.setTitle(getattr(plot, "title", path.stem))
         painter = QPainter(generator)
         try:
-            plot.render(painter)
+            if hasattr(plot, "scene"):
+                plot.render(painter)  # QGraphicsView.render: the scene, as vectors
+            else:
+                QWidget.render(plot, painter, QPoint())  # the widget and its children
         finally:
             painter.end()
         return path.is_file()

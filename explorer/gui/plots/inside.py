@@ -1,0 +1,302 @@
+"""Seeing inside the model on the probe sequence, live (source 000's "how many hidden units are
+needed?" answered by looking at what they do).
+
+Six panes, from the probe reports' :class:`explorer.core.lab.inside.Inside` (computed on the
+training thread as numpy; drawn here only when a new probe arrived):
+
+    hidden units x time     gates x time (GRU, LSTM)        PCA trajectory of h_t
+    eigenvalues of W_hh     spectral radius over training   gate saturation over training
+
+Units (and the gates' rows with them) are sorted by their variance over the probe when
+"sort units by variance" is ticked, so the few busy units come first and the idle ones sink.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from explorer.core.lab.inside import GATES, SATURATED, SIGMOID_GATES
+
+from ..run_data import RunData
+from .base import Enlargeable, TimedPaint, WheelScrolls, cache_axes, key_html, pen, plain_axes
+
+EMPTY = "nothing measured yet:\nthe probe runs every\n'Probe every' steps"
+RECURRENT_NAME = {"vanilla": "W_hh", "relu": "W_hh", "gru": "W_hn", "lstm": "W_hg"}  # GRU: candidate block; LSTM: cell input
+CUSTOM_RECURRENT = "the recurrence"  # the cell's H x H parameter, or its diagonal one
+
+
+def _small(text: str) -> str:
+    return f"<span style='font-size:9pt'>{text}</span>"
+
+
+class _Pane(WheelScrolls, Enlargeable, TimedPaint, pg.PlotWidget):
+    """One of the six plots: its own widget, so a long title or a colour bar never starves the
+    others (one GraphicsLayout's columns follow their widest title)."""
+
+    enlarge_requested = Signal()
+
+    def __init__(self, title: str):
+        super().__init__()
+        self.setMinimumSize(120, 110)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setToolTip("Double-click to enlarge (Esc returns); Ctrl+wheel zooms")
+        self.getPlotItem().setTitle(_small(title))
+
+
+class InsideView(QWidget):
+    """The six panes and their one control; the lab's plot panel shows it in its "Inside" tab."""
+
+    enlarge_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.title = "Inside the model (probe sequence)"
+        self.cell = ""  # the model's cell: which recurrent matrix the eigenvalues are of
+        self.sort_units = QCheckBox("sort units by variance")
+        self.sort_units.setChecked(True)
+        self.sort_units.setToolTip("Busiest units (highest variance over the probe) first; "
+                                   "untick for the units in their own order")
+        self.sort_units.toggled.connect(lambda _: self._redraw())
+        self.note = QLabel()
+        self.note.setStyleSheet("color: #404040;")
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 0, 4, 0)
+        bar.addWidget(self.sort_units)
+        bar.addWidget(self.note, 1)
+        self.grid = QGridLayout()
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(2)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        box.addLayout(bar)
+        box.addLayout(self.grid, 1)
+        self.setMinimumHeight(260)
+        self._build()
+        self._seen = None
+
+    def _pane(self, row: int, col: int, title: str):
+        widget = _Pane(title)
+        widget.enlarge_requested.connect(self.enlarge_requested)
+        self.grid.addWidget(widget, row, col)
+        return widget.getPlotItem()
+
+    # -- panes ------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.units_plot = self._pane(0, 0, "hidden units × time")
+        self.units_plot.setLabel("bottom", "time step t")
+        self.units_plot.setLabel("left", "unit")
+        self.units_image = pg.ImageItem(axisOrder="row-major")
+        self.units_plot.addItem(self.units_image)
+        self.units_bar = pg.ColorBarItem(colorMap=pg.colormap.get("CET-D1"), width=10, interactive=False,
+                                         values=(-1, 1), label="h")
+        self.units_bar.setImageItem(self.units_image, insert_in=self.units_plot)
+
+        self.gates_plot = self._pane(0, 1, "gates × time")
+        self.gates_plot.setLabel("bottom", "time step t")
+        self.gates_image = pg.ImageItem(axisOrder="row-major")
+        self.gates_plot.addItem(self.gates_image)
+        self.gates_bar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), width=10, interactive=False,
+                                         values=(0, 1))  # sigmoid gates as they are; tanh gates' -1..1 as 0..1
+        self.gates_bar.setImageItem(self.gates_image, insert_in=self.gates_plot)
+        self.gate_lines: list[pg.InfiniteLine] = []
+
+        self.pca_plot = self._pane(0, 2, "PCA of h_t")
+        self.pca_path = self.pca_plot.plot(pen=pen("#b0b0b0", 1))
+        self.pca_points = pg.ScatterPlotItem(size=5, pen=None)
+        self.pca_plot.addItem(self.pca_points)
+        self.pca_start = self.pca_plot.plot(pen=None, symbol="star", symbolSize=12, symbolBrush="#303030",
+                                            symbolPen=None)
+        self.pca_key = pg.LabelItem(key_html([("t = 0", "#303030", "★"), ("colour: time (dark early)",
+                                                                          "#21918c", "●")]),
+                                    justify="left", size="8pt")
+        self.pca_plot.layout.addItem(self.pca_key, 2, 3)
+
+        self.eig_plot = self._pane(1, 0, "eigenvalues")
+        self.eig_plot.setLabel("bottom", "real")
+        self.eig_plot.setLabel("left", "imaginary")
+        self.eig_plot.setAspectLocked(True)
+        angle = np.linspace(0, 2 * np.pi, 181)
+        self.eig_plot.plot(np.cos(angle), np.sin(angle), pen=pen("#909090", 1, style=Qt.PenStyle.DashLine))
+        self.eig_points = self.eig_plot.plot(pen=None, symbol="o", symbolSize=6, symbolBrush="#d62728",
+                                             symbolPen=None)
+
+        self.radius_plot = self._pane(1, 1, "spectral radius over training")
+        self.radius_plot.setLabel("bottom", "training step")
+        self.radius_plot.addLine(y=1.0, pen=pen("#909090", 1, style=Qt.PenStyle.DashLine))
+        self.radius_curve = self.radius_plot.plot(pen=pen("#d62728", 1.5), symbol="o", symbolSize=4,
+                                                  symbolBrush="#d62728", symbolPen=None)
+
+        self.sat_plot = self._pane(1, 2, "gate saturation over training")
+        self.sat_plot.setLabel("bottom", "training step")
+        self.sat_plot.setLabel("left", "share")
+        self.sat_plot.setToolTip(f"the share of sigmoid-gate values under {SATURATED[0]} or over {SATURATED[1]}")
+        self.sat_plot.setYRange(0, 1, padding=0.02)
+        self.sat_curve = self.sat_plot.plot(pen=pen("#1f77b4", 1.5), symbol="o", symbolSize=4,
+                                            symbolBrush="#1f77b4", symbolPen=None)
+
+        self.panes = (self.units_plot, self.gates_plot, self.pca_plot, self.eig_plot, self.radius_plot,
+                      self.sat_plot)
+        self.placeholders = {}
+        for p in self.panes:
+            p.showGrid(x=True, y=True, alpha=0.12)
+            cache_axes(p)
+            plain_axes(p)
+            text = pg.TextItem("", color="#707070", anchor=(0.5, 0.5))
+            p.addItem(text, ignoreBounds=True)
+            self.placeholders[p] = text
+            p.vb.sigRangeChanged.connect(lambda *_, p=p: self._centre(p))
+        for bar in (self.units_bar, self.gates_bar):
+            for side in ("left", "right"):
+                bar.getAxis(side).enableAutoSIPrefix(False)
+        for p in (self.units_plot, self.gates_plot):
+            p.invertY(True)  # row 0 (the busiest unit, the first gate) on top
+        self.grid.setRowStretch(0, 3)
+        self.grid.setRowStretch(1, 2)
+        for col, stretch in enumerate((4, 4, 3)):  # the heatmaps widest
+            self.grid.setColumnStretch(col, stretch)
+        self._placeholder_all(EMPTY)
+
+    def _centre(self, plot) -> None:
+        (x0, x1), (y0, y1) = plot.vb.viewRange()
+        self.placeholders[plot].setPos((x0 + x1) / 2, (y0 + y1) / 2)
+
+    def _placeholder(self, plot, text: str) -> None:
+        item = self.placeholders[plot]
+        item.setText(text)
+        item.setVisible(bool(text))
+        self._centre(plot)
+
+    def _placeholder_all(self, text: str) -> None:
+        for p in self.panes:
+            self._placeholder(p, text)
+
+    # -- the panel's protocol -----------------------------------------------------------------------
+    def set_cell(self, cell: str) -> None:
+        self.cell = cell
+        self._seen = None
+
+    def reset_view(self) -> None:
+        for p in self.panes:
+            p.enableAutoRange()
+        self.sat_plot.setYRange(0, 1, padding=0.02)
+        self._seen = None
+
+    def hide_readout(self) -> None:
+        """Nothing to hide: these panes have no readout."""
+
+    def refresh(self, data: RunData, force: bool = False) -> None:
+        version = (data.probe_version, data.generation)
+        if version == self._seen or not (self.isVisible() or force):  # a hidden tab draws when it is shown
+            return
+        self._seen = version
+        self._data = data
+        self._redraw()
+
+    def _redraw(self) -> None:
+        data = getattr(self, "_data", None)
+        inside = data.inside if data is not None else None
+        if inside is None:
+            for item in (self.units_image, self.gates_image):
+                item.clear()
+            for item in (self.pca_path, self.pca_start, self.eig_points, self.radius_curve, self.sat_curve):
+                item.setData([], [])
+            self.pca_points.setData([], [])
+            self._clear_gate_lines()
+            self.note.setText("")
+            self._placeholder_all(EMPTY)
+            return
+        self._placeholder_all("")
+        order = inside.order if self.sort_units.isChecked() else np.arange(inside.units.shape[0])
+        self._draw_units(inside, order)
+        self._draw_gates(inside, order)
+        self._draw_pca(inside)
+        self._draw_eigen(data)
+        self._draw_history(data, inside)
+
+    def _draw_units(self, inside, order) -> None:
+        units = inside.units[order]  # (H, T)
+        H, T = units.shape
+        top = float(np.nanmax(np.abs(units))) if units.size else 1.0
+        top = top if np.isfinite(top) and top > 0 else 1.0
+        self.units_bar.setLevels((-top, top))
+        self.units_image.setImage(units, autoLevels=False)
+        self.units_image.setRect(QRectF(-0.5, -0.5, T, H))
+        self.units_plot.setLabel("left", "unit (busiest on top)" if self.sort_units.isChecked() else "unit")
+        busy = int(np.sum(inside.units.var(axis=1) > 1e-3 * max(inside.units.var(axis=1).max(), 1e-30)))
+        self.note.setText(f"{busy} of {H} units vary over the probe (variance above 1/1000 of the busiest)")
+
+    def _clear_gate_lines(self) -> None:
+        for line in self.gate_lines:
+            self.gates_plot.removeItem(line)
+        self.gate_lines = []
+
+    def _draw_gates(self, inside, order) -> None:
+        self._clear_gate_lines()
+        if inside.gates is None:
+            self.gates_image.clear()
+            self.gates_plot.getAxis("left").setTicks(None)
+            self._placeholder(self.gates_plot, "gates: GRU and LSTM\n(this cell has none)")
+            self.gates_plot.setTitle(_small("gates × time"))
+            return
+        names = GATES.get(self.cell) or tuple(inside.gates)
+        blocks = []
+        for name in names:
+            g = inside.gates[name][order]  # (H, T)
+            blocks.append(g if name in SIGMOID_GATES.get(self.cell, ()) else (g + 1.0) / 2.0)  # tanh: -1..1 -> 0..1
+        image = np.vstack(blocks)  # (G*H, T)
+        H, T = blocks[0].shape
+        self.gates_image.setImage(image, autoLevels=False, levels=(0.0, 1.0))
+        self.gates_image.setRect(QRectF(-0.5, -0.5, T, len(blocks) * H))
+        self.gates_plot.getAxis("left").setTicks([[((k + 0.5) * H - 0.5, name) for k, name in enumerate(names)]])
+        for k in range(1, len(blocks)):
+            line = pg.InfiniteLine(pos=k * H - 0.5, angle=0, pen=pen("#ffffff", 2))
+            self.gates_plot.addItem(line, ignoreBounds=True)
+            self.gate_lines.append(line)
+        sat = "" if inside.saturation is None else f": {100 * inside.saturation:.0f}% saturated"
+        self.gates_plot.setTitle(_small(f"gates × time{sat}"))
+        self.gates_plot.getViewWidget().setToolTip(f"gates: sigmoid gates 0…1 as they are, tanh gates ({', '.join(sorted(set(names) - set(SIGMOID_GATES.get(self.cell, ()))))}) "
+                             f"from -1…1 to 0…1; saturated: under {SATURATED[0]} or over {SATURATED[1]}. "
+                             "Double-click to enlarge (Esc returns); Ctrl+wheel zooms")
+
+    def _draw_pca(self, inside) -> None:
+        proj = inside.pca  # (T, 2)
+        T = proj.shape[0]
+        colours = pg.colormap.get("viridis").map(np.linspace(0, 1, max(T, 1)), mode="qcolor")
+        self.pca_path.setData(proj[:, 0], proj[:, 1])
+        self.pca_points.setData(proj[:, 0], proj[:, 1], brush=colours[:T])
+        self.pca_start.setData(proj[:1, 0], proj[:1, 1])
+        a, b = (100 * inside.pca_explained).tolist()
+        self.pca_plot.setLabel("bottom", f"PC1 ({a:.0f}%)")
+        self.pca_plot.setLabel("left", f"PC2 ({b:.0f}%)")
+
+    def _draw_eigen(self, data: RunData) -> None:
+        which = RECURRENT_NAME.get(self.cell, CUSTOM_RECURRENT)
+        if data.eigen is None:
+            self.eig_points.setData([], [])
+            self._placeholder(self.eig_plot, "no recurrent matrix\nfound in this cell" if self.cell == "custom"
+                              else "not measured yet")
+            self.eig_plot.setTitle(_small(f"eigenvalues of {which}"))
+            return
+        step, values, radius = data.eigen
+        self.eig_points.setData(values.real, values.imag)
+        self.eig_plot.setTitle(_small(f"eigenvalues of {which}: radius {radius:.3g}"))
+        self.eig_plot.getViewWidget().setToolTip(
+            f"eigenvalues of {which} measured at step {step:,} (GRU: the candidate block W_hn; LSTM: the cell-input "
+            "block W_hg), with the unit circle; spectral radius = the largest |eigenvalue|")
+
+    def _draw_history(self, data: RunData, inside) -> None:
+        h = data.inside_history
+        steps, radius, sat = h["step"], h["spectral_radius"], h["saturation"]
+        keep = np.isfinite(radius)
+        self.radius_curve.setData(steps[keep], radius[keep])
+        if not keep.any():
+            self._placeholder(self.radius_plot, "not measured yet" if self.cell != "custom"
+                              else "no recurrent matrix\nfound in this cell")
+        keep = np.isfinite(sat)
+        self.sat_curve.setData(steps[keep], sat[keep])
+        if not keep.any():
+            self._placeholder(self.sat_plot, "gates: GRU and LSTM\n(this cell has none)")

@@ -51,6 +51,39 @@ CASES = {
 }
 
 
+def _custom(preset, **changes):
+    from explorer.core.presets import load_preset
+
+    data = load_preset("train", preset)
+    for section, values in changes.items():
+        data[section] = {**data.get(section, {}), **values}
+    data["train"] = {**data["train"], "eval_every": 0, "probe_every": 0, "flow_every": 0}
+    return ExperimentConfig.from_dict(data)
+
+
+TWO_STATES = {  # an LSTM-like cell (h, c) with H = 8: a step variable, orthogonal, normal and identity inits
+    "states": ["h", "c"],
+    "params": [{"name": "W", "shape": "4 * H, I", "init": "orthogonal", "scale": 1.0},
+               {"name": "U", "shape": "4 * H, H", "init": "normal", "scale": 0.1},
+               {"name": "D", "shape": "H, H", "init": "identity"},
+               {"name": "b", "shape": "4 * H", "init": "zeros"}],
+    "variables": [{"name": "a", "expression": "x @ W.T + h_tm1 @ U.T + b"}],
+    "expressions": ["sigmoid(a[:, 24:]) * tanh(c_tm1 @ D)",
+                    "sigmoid(a[:, 8:16]) * c_tm1 + sigmoid(a[:, :8]) * tanh(a[:, 16:24])"],
+}
+
+CASES.update({  # custom cells: their step written out as torch code
+    "custom_vanilla_by_hand": _custom("vanilla_by_hand"),
+    "custom_one_unit_accumulator": _custom("one_unit_accumulator"),
+    "custom_minimal_gated_unit": _custom("minimal_gated_unit", train={"batch_size": 4}),
+    "custom_indrnn_2_layers_truncated": _custom("indrnn", model={"layers": 2, "hidden_size": 8},
+                                                train={"bptt": "truncated", "num_steps": 5, "batch_size": 4}),
+    "custom_two_states_default_init": _custom("vanilla_by_hand", model={"custom": TWO_STATES, "hidden_size": 8,
+                                                                          "init_scale": 0.0},
+                                                train={"optimizer": "adam", "lr": 0.01, "batch_size": 4}),
+})
+
+
 @pytest.fixture(scope="module")
 def scripts(tmp_path_factory):
     """Every case's script, started at once (each pays torch's import), isolated from explorer."""
@@ -84,6 +117,16 @@ def test_script_imports_only_torch_and_numpy():
     imports = set(re.findall(r"^(?:from|import) (\w+)", text, re.M))
     assert imports <= {"argparse", "math", "numpy", "torch"}
     compile(text, "train.py", "exec")  # valid Python
+
+
+def test_a_custom_cell_the_script_cannot_spell_is_refused_naming_its_expression():
+    from explorer.core.errors import ConfigError
+
+    cell = dict(TWO_STATES, expressions=["cumsum(a[:, 24:], 0)", TWO_STATES["expressions"][1]])
+    with pytest.raises(ConfigError) as caught:
+        export_script(_custom("vanilla_by_hand", model={"custom": cell, "hidden_size": 8}))
+    problem = caught.value.problems[0]
+    assert problem.field == "model.custom.expressions[0]" and "cumsum" in problem.message and problem.column == 1
 
 
 def test_export_cli_writes_a_runnable_script(tmp_path):

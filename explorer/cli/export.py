@@ -22,11 +22,9 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from pathlib import Path
-
     from explorer.core.errors import ExplorerError
     from explorer.core.lab.config import ExperimentConfig
-    from explorer.core.lab.export import export_script
+    from explorer.core.lab.export import write_script
     from explorer.core.lab.persistence import CHECKPOINT_SUFFIXES, load_checkpoint
     from explorer.core.presets import resolve
 
@@ -43,12 +41,6 @@ def run(args) -> int:
                 config = store.config(store.find(args.config))
             except ExplorerError:
                 raise not_a_preset from None
-    out = Path(args.script)
-    if out.is_dir():
-        raise ExplorerError(f"--script {out} is a folder; give a file name such as {out / 'train.py'}")
-    try:
-        out.write_text(export_script(config), encoding="utf-8")
-    except OSError as exc:
-        raise ExplorerError(f"cannot write --script {out}: {exc.strerror or exc}") from None
+    out = write_script(config, args.script)
     print(f"wrote {out}: python {out} --steps 100")
     return 0

@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
             ("Export plots as &PNG…", self.export_plots_dialog, None),
             ("Export plots as S&VG…", lambda: self.export_plots_dialog("svg"), None),
             ("Export &metrics as CSV…", self.export_metrics_dialog, None),
+            ("Export as PyTorch scrip&t…", self.export_script_dialog, None),
         ):
             act = menu.addAction(text, slot)
             if keys is not None:
@@ -328,6 +329,23 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv", "CSV (*.csv)")
         if path:
             self._report(lambda: file_actions.export_metrics(self.session.data, path), "metrics saved to {}")
+
+    def export_script_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export as a standalone PyTorch script", "train.py",
+                                              "Python (*.py)")
+        if path:
+            self.export_script(path)
+
+    def export_script(self, path: str) -> None:
+        """The forms' experiment as one script, torch and numpy only (``python main.py export``)."""
+        from explorer.core.lab.export import write_script
+
+        config, problems = self.forms.config()
+        if config is None:
+            self.show_alert("Could not export", "fix the marked fields first: " +
+                            "; ".join(f"{p.field}: {p.message}" for p in problems))
+            return
+        self._report(lambda: write_script(config, path), "script written to {0}: run it with  python {0} --steps 100")
 
     def _report(self, work, done: str) -> None:
         try:

@@ -109,7 +109,7 @@ def test_ticking_overlays_runs_in_one_colour_each_with_a_legend(window, store, q
         assert set(panel.overlay.plots[name].drawn) == {a, b}
     assert window.plots.loss.overlay is loss and len(loss.layer.curves) == 2
     qtbot.waitUntil(lambda: "predict 0" in panel.reference_lines, timeout=10_000)  # one task: its lines
-    assert [label.toPlainText() for _, label, _ in window.plots.loss._lines][0].startswith("predict 0")
+    assert window.plots.loss.reference_key()[0].startswith("predict 0")
     window.plots.loss.grab()  # paints the layer
     assert loss.layer.renders >= 1
     panel.table.item(panel.table.row_of(a), TICK).setCheckState(Qt.CheckState.Unchecked)

@@ -4,6 +4,7 @@ beside the data, plain axes, the wheel scrolls, any plot enlarges."""
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -75,17 +76,21 @@ def test_readout_is_cleared_by_a_new_run(panel):
     assert not panel.loss._readout.isVisible()
 
 
-def test_reference_labels_sit_inside_the_view_and_read_whole(panel):
-    vb = panel.loss.getPlotItem().vb
-    labels = [label for _, label, _ in panel.loss._lines]
-    assert [label.toPlainText() for label in labels] == ["predict 0: 5", "floor: 4.4",
-                                                         "source 000 (printed loss EMA): 0.024"]
-    shown = [label for label in labels if label.isVisible()]
-    assert len(shown) == 2, "the labels of lines in view must show"  # 0.024 is below the view
-    for label in shown:
-        assert vb.sceneBoundingRect().contains(scene_rect(label))
-    a, b = (scene_rect(label) for label in shown)
-    assert a.intersected(b).height() < 1, "two labels overlap"
+def test_reference_lines_are_named_in_the_key_never_over_the_curves(panel):
+    """Each line in its own colour, named beside the plot with its value (a label in the view
+    covered some run's curve: overlaid runs start high, good ones end low)."""
+    loss = panel.loss
+    assert loss.reference_key() == ["predict 0: 5", "floor: 4.4", "source 000 (printed loss EMA): 0.024"]
+    colours = [line.pen.color().name() for line, _, _ in loss._lines]
+    assert len(set(colours)) == 3
+    for text, colour in zip(loss.reference_key(), colours):
+        assert f"color:{colour}'>┄┄</span>&nbsp;{text}" in loss.key.text
+    vb_rect = loss.getPlotItem().vb.sceneBoundingRect()
+    assert loss.key.sceneBoundingRect().intersected(vb_rect).width() < 1
+    assert not [item for item in loss.getPlotItem().vb.addedItems if isinstance(item, pg.TextItem) and
+                item.isVisible() and item is not loss._readout]  # no text drawn over the data
+    loss.set_log_y(True)
+    assert loss._lines[0][0].value() == pytest.approx(np.log10(5.0))
 
 
 def test_keys_sit_beside_the_data_never_over_it(panel):

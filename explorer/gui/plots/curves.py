@@ -13,35 +13,43 @@ from PySide6.QtCore import Qt
 from ..run_data import RunData, finite
 from .base import PALETTE, LivePlot, pen
 
+# the reference lines' colours: muted, none of them a curve's (loss blues, held-out orange)
+REFERENCE_COLOURS = ("#606060", "#9467bd", "#8c564b", "#17a2b8", "#bcbd22", "#e377c2")
+
 
 class LossPlot(LivePlot):
     """Raw loss (faint), its EMA, the held-out loss, and the task's reference lines."""
 
     def __init__(self, parent=None):
         super().__init__("Loss", "loss", parent=parent)
+        self._lines: list[tuple[pg.InfiniteLine, str, float]] = []  # (line, its key text, value)
         self.raw = self.curve("raw", "loss", "#7fa7d0", width=1, alpha=110)
         self.ema = self.curve("ema", "EMA (0.99)", "#1f4e99", width=2)
         self.heldout = self.curve("heldout", "held-out", "#e07020", width=2, symbol="o")
-        self._lines: list[tuple[pg.InfiniteLine, pg.TextItem, float]] = []
         self._log = False
-        self.getPlotItem().vb.sigRangeChanged.connect(self._place_lines)
-        self.getPlotItem().vb.sigResized.connect(self._place_lines)
 
     def set_reference_lines(self, lines: dict[str, float]) -> None:
-        """Dashed lines at the task's reference losses (they do not stretch the axes), each
-        labelled inside the view at its left end, where the early (high) loss leaves room."""
-        for line, label, _ in self._lines:
+        """Dashed lines at the task's reference losses (they do not stretch the axes), each in
+        its own colour and named in the key beside the plot: a label drawn in the view always
+        ended up over some run's curve (an overlaid run starts high, a good one ends low)."""
+        for line, _, _ in self._lines:
             self.removeItem(line)
-            self.removeItem(label)
         self._lines = []
-        for name, value in lines.items():
-            line = pg.InfiniteLine(angle=0, pen=pen("#606060", 1, 160, Qt.PenStyle.DashLine))
-            label = pg.TextItem(f"{name}: {value:.4g}", color="#404040", fill=pg.mkBrush(255, 255, 255, 200))
-            label.setZValue(50)
-            for it in (line, label):
-                self.getPlotItem().addItem(it, ignoreBounds=True)
-            self._lines.append((line, label, value))
+        for k, (name, value) in enumerate(lines.items()):
+            colour = REFERENCE_COLOURS[k % len(REFERENCE_COLOURS)]
+            line = pg.InfiniteLine(angle=0, pen=pen(colour, 1.2, 220, Qt.PenStyle.DashLine))
+            line.setToolTip(f"{name}: {value:.4g}")
+            self.getPlotItem().addItem(line, ignoreBounds=True)
+            self._lines.append((line, f"{name}: {value:.4g}", value))
         self._place_lines()
+        self._update_key()
+
+    def reference_key(self) -> list[str]:
+        """The key's text for each reference line, in order."""
+        return [text for _, text, _ in self._lines]
+
+    def extra_key(self) -> list[tuple[str, str, str]]:
+        return [(text, line.pen.color().name(), "┄┄") for line, text, _ in self._lines]
 
     def set_log_y(self, on: bool) -> None:
         super().set_log_y(on)
@@ -49,26 +57,9 @@ class LossPlot(LivePlot):
         self._place_lines()
 
     def _place_lines(self, *_) -> None:
-        """Lines at their values (in log mode, log10: the view's coordinates); labels at the
-        view's left edge, above their line, below it when above would leave the view or
-        cover the label of the line above; a line outside the view hides its label."""
-        vb = self.getPlotItem().vb
-        (x0, x1), (y0, y1) = vb.viewRange()
-        pixel = (y1 - y0) / max(vb.height(), 1.0)  # view units per pixel
-        text_h = 16 * pixel
-        taken = y1 + text_h  # the lowest label edge placed so far (from the top)
-        for line, label, value in sorted(self._lines, key=lambda entry: -entry[2]):
-            y = np.log10(value) if self._log and value > 0 else value
-            line.setPos(y)
-            if not (y0 <= y <= y1):
-                label.hide()
-                continue
-            above = y + text_h <= min(y1, taken)
-            label.setAnchor((0, 1) if above else (0, 0))
-            label.setPos(x0 + (x1 - x0) * 0.01, y)
-            label.show()
-            label.updateTransform(force=True)
-            taken = y if above else y - text_h
+        """Lines at their values (in log mode, log10: the view's coordinates)."""
+        for line, _, value in self._lines:
+            line.setPos(np.log10(value) if self._log and value > 0 else value)
 
     def refresh(self, data: RunData) -> None:
         if self.needs((data.scalars.version, data.heldout.version)):

@@ -103,6 +103,22 @@ def test_problems_are_named_on_their_field():
     assert fields == {"model.custom.params[0].shape", "model.custom.params[2].init"}
 
 
+def test_a_shape_problem_has_its_column_in_the_whole_shape_and_a_step_error_names_the_shapes():
+    def problems(shape):
+        cell = CustomCell(params=(CellParam("W_ih", "H, I"), CellParam("W_hh", shape), CellParam("b", "H", "zeros")))
+        return check_cell(cell, input_size=1, hidden=4)
+
+    [unknown] = problems("H,  2 * Q")
+    assert unknown.field == "model.custom.params[1].shape" and unknown.column == 9 and "'Q'" in unknown.message
+    [empty] = problems("H, ")
+    assert empty.column == 4 and "empty size" in empty.message
+    [zero] = problems("H, I - 1")
+    assert zero.column == 4 and "'I - 1' is 0" in zero.message
+    [step] = problems("H, I")  # h_tm1 @ W_hh.T with W_hh (H, I): the parameter at fault and its shape
+    assert step.field == "model.custom.expressions[0]" and step.column == 19
+    assert "W_hh is (4, 1) from its shape 'H, I' (parameter 2)" in step.message and "W_ih is" not in step.message
+
+
 def test_config_refuses_a_malformed_custom_cell_naming_every_field():
     data = load_preset("train", "vanilla_by_hand")
     data["model"]["custom"]["params"][0]["init"] = "xavier"

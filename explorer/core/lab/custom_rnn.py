@@ -101,6 +101,18 @@ def check_cell(cell: CustomCell, input_size: int, hidden: int, path: str = "mode
     return problems
 
 
+def check_layers(cell: CustomCell, input_size: int, hidden: int, layers: int = 1,
+                 path: str = "model.custom") -> list[FieldProblem]:
+    """:func:`check_cell` for each kind of layer: the first reads the task's input (I = input_size),
+    every layer above it the h of the layer below (I = H), so a shape written for one may not fit the other."""
+    problems = check_cell(cell, input_size, hidden, path)
+    if problems or layers < 2 or input_size == hidden:
+        return problems
+    return [FieldProblem(p.field, f"in layers 2 to {layers}, which read the h of the layer below (I = H = {hidden}): "
+                         f"{p.message}; write that size as I, or use one layer", p.column)
+            for p in check_cell(cell, hidden, hidden, path)]
+
+
 def _shapes_named(message: str, cell: CustomCell, shapes: dict[str, tuple[int, ...]]) -> str:
     """The parameters the failing part of an expression names (the `...` a step error quotes),
     with the shapes their shape text gives: what to change when the shapes do not fit."""
@@ -182,7 +194,7 @@ class CustomRNN(nn.Module):
     def __init__(self, cell: CustomCell, input_size: int, hidden: int, layers: int,
                  generator: torch.Generator | None = None):
         super().__init__()
-        problems = check_cell(cell, input_size, hidden)
+        problems = check_layers(cell, input_size, hidden, layers)
         if problems:
             raise ConfigError(problems)
         self.cell, self.hidden = cell, hidden

@@ -59,6 +59,8 @@ class Row:
     def widgets(self) -> list[QWidget]:
         return [self.fields[f] for f, *_ in self.COLUMNS]
 
+    EXTRA_UNDER_ALL = False  # the second line under all but the name column; True: the whole row, buttons too
+
     def extra(self) -> QWidget | None:
         """A second line under the row (spanning all but the name column), or None."""
         return None
@@ -203,7 +205,10 @@ class RowList(QWidget):
                 b.setEnabled(self._editable and not at_end)
             if row.extra() is not None:
                 r += 1
-                self._grid.addWidget(row.extra(), r, 1, 1, n_cols - 1)
+                if row.EXTRA_UNDER_ALL:  # a narrow form: the line takes the width of the name and the buttons too
+                    self._grid.addWidget(row.extra(), r, 0, 1, n_cols + len(buttons))
+                else:
+                    self._grid.addWidget(row.extra(), r, 1, 1, n_cols - 1)
             r += 1
         self._empty.setVisible(not self.rows)
         chain = [w for row in self.rows for w in row.fields.values()]  # Tab follows the rows as shown

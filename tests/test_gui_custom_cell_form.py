@@ -68,6 +68,7 @@ def test_a_matrix_of_the_wrong_shape_is_named_under_the_expression_at_its_column
     column = edit.text().index("h_tm1 @ W_hh.T") + 1
     assert problem.field == "model.custom.expressions[0]" and problem.column == column
     assert edit.property("problemColumn") == column and "W_hh" in edit.property("problem")
+    assert edit.cursorPosition() >= column - 7  # scrolled to the fault (setText left it at the start)
     message = editor.expression_messages["h"]
     assert message.isVisible() and f"column {column}" in message.text()
     assert "W_hh is (64, 1) from its shape 'H, I'" in message.text()

@@ -63,6 +63,7 @@ class ParamRow(Row):
 
     KIND = CellParam
     NAMES = ("W", "U", "b", "V", "w", "u")
+    EXTRA_UNDER_ALL = True  # init and scale under the whole row: the Model form is narrow
     COLUMNS = [
         ("name", "name", 0, "its name in the expressions"),
         ("shape", "shape", 4, "sizes in I (the layer's input size), H (the hidden size) and whole numbers, "
@@ -72,6 +73,8 @@ class ParamRow(Row):
     def __init__(self, on_edit):
         super().__init__(on_edit)
         init = QComboBox()
+        init.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        init.setMinimumContentsLength(7)  # narrow: the list still opens as wide as its longest init
         init.addItems(list(INITS))
         for i, name in enumerate(INITS):
             init.setItemData(i, INIT_HELP[name], Qt.ItemDataRole.ToolTipRole)
@@ -79,11 +82,13 @@ class ParamRow(Row):
         init.currentTextChanged.connect(self._on_edit)
         init.currentTextChanged.connect(lambda _: self.editable_changed(init.isEnabled()))
         scale = QLineEdit()
+        scale.setMinimumWidth(40)
         scale.setMaximumWidth(70)
         scale.setToolTip("uniform: values in [-scale, scale]; normal: σ; orthogonal: the gain")
         scale.textChanged.connect(self._on_edit)
         self.fields = {"name": self._name(), "shape": self._expr("H, H", self.COLUMNS[1][3]), "init": init,
                        "scale": scale}
+        self.fields["name"].setMaximumWidth(80)  # W_ih, b_hh: the room goes to the shape
         self.message = _message_label()
         self.line2 = QWidget()
         box = QVBoxLayout(self.line2)
@@ -91,13 +96,15 @@ class ParamRow(Row):
         box.setSpacing(1)
         line = QHBoxLayout()
         line.setContentsMargins(0, 0, 0, 0)
+        line.setSpacing(4)
         self._labels = [QLabel("init"), QLabel("scale")]
         for label in self._labels:
-            label.setStyleSheet("color: #555;")
+            label.setStyleSheet("color: #555; padding-left: 4px;")
         line.addWidget(self._labels[0])
-        line.addWidget(init, 2)
+        line.addWidget(init)
         line.addWidget(self._labels[1])
-        line.addWidget(scale, 1)
+        line.addWidget(scale)
+        line.addStretch(1)
         box.addLayout(line)
         box.addWidget(self.message)
 
@@ -129,6 +136,7 @@ class VariableRow(Row):
 
     KIND = CellVariable
     NAMES = ("a", "f", "g", "z", "r")
+    EXTRA_UNDER_ALL = True  # its problems under the whole row: the Model form is narrow
     COLUMNS = [
         ("name", "name", 0, "its name in the later variables and the state expressions"),
         ("expression", "expression", 4, "computed at each step, in order, before the states' expressions; "
@@ -139,6 +147,7 @@ class VariableRow(Row):
         super().__init__(on_edit)
         self.fields = {"name": self._name(), "expression": self._expr("sigmoid(x @ W_f + h_tm1 @ U_f)",
                                                                       self.COLUMNS[1][3])}
+        self.fields["name"].setMaximumWidth(80)  # f, gate: the room goes to the expression
         self.message = _message_label()
 
     def extra(self) -> QWidget:
@@ -393,6 +402,10 @@ class CustomCellEditor(QGroupBox):
         under its row or expression; the others are ignored. Fixed fields are cleared."""
         mine = [p for p in problems if p.field == PATH or p.field.startswith(PATH + ".")]
         self._problems = mine
+        for p in mine:
+            widget = self.widget_for(p.field)
+            if isinstance(widget, ExpressionEdit):
+                widget.show_column(p.column)
         self.marker.apply(mine)
         rows: dict[tuple[str, int], list[str]] = {}
         exprs: dict[int, list[str]] = {}

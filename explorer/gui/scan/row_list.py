@@ -201,7 +201,7 @@ class RowList(QWidget):
                 self._grid.addWidget(w, r, col)
             for k, b in enumerate(buttons):
                 self._grid.addWidget(b, r, n_cols + k, Qt.AlignmentFlag.AlignCenter)
-                at_end = (k == 0 and i == 0) or (k == 1 and i == len(self.rows) - 1)  # ↑ on the first, ↓ on the last
+                at_end = (k == 0 and i == 0) or (k == 1 and i == len(self.rows) - 1)  # ↑ on the first, ↓ the last
                 b.setEnabled(self._editable and not at_end)
             if row.extra() is not None:
                 r += 1

@@ -9,7 +9,7 @@ import torch
 from explorer.core.errors import ConfigError
 from explorer.core.lab.config import ExperimentConfig
 from explorer.core.lab.custom_cell import CellParam, CellVariable, CustomCell
-from explorer.core.lab.custom_rnn import check_cell
+from explorer.core.lab.custom_rnn import check_cell, check_layers
 from explorer.core.lab.training import Trainer
 from explorer.core.presets import load_preset
 
@@ -101,6 +101,35 @@ def test_problems_are_named_on_their_field():
                                 CellParam("b", "H", "orthogonal")))
     fields = {p.field for p in check_cell(shapes, input_size=1, hidden=4)}
     assert fields == {"model.custom.params[0].shape", "model.custom.params[2].init"}
+
+
+def test_a_shape_problem_has_its_column_in_the_whole_shape_and_a_step_error_names_the_shapes():
+    def problems(shape):
+        cell = CustomCell(params=(CellParam("W_ih", "H, I"), CellParam("W_hh", shape), CellParam("b", "H", "zeros")))
+        return check_cell(cell, input_size=1, hidden=4)
+
+    [unknown] = problems("H,  2 * Q")
+    assert unknown.field == "model.custom.params[1].shape" and unknown.column == 9 and "'Q'" in unknown.message
+    [empty] = problems("H, ")
+    assert empty.column == 4 and "empty size" in empty.message
+    [zero] = problems("H, I - 1")
+    assert zero.column == 4 and "'I - 1' is 0" in zero.message
+    [step] = problems("H, I")  # h_tm1 @ W_hh.T with W_hh (H, I): the parameter at fault and its shape
+    assert step.field == "model.custom.expressions[0]" and step.column == 19
+    assert "W_hh is (4, 1) from its shape 'H, I' (parameter 2)" in step.message and "W_ih is" not in step.message
+
+
+def test_a_shape_that_fits_only_the_first_layer_is_named_for_the_layers_above():
+    cell = CustomCell(params=(CellParam("W", "1, H"), CellParam("U", "H, H")), expressions=("tanh(x @ W + h_tm1 @ U)",))
+    assert check_layers(cell, input_size=1, hidden=4, layers=1) == []  # I = 1: "1" is I here
+    [problem] = check_layers(cell, input_size=1, hidden=4, layers=3)
+    assert problem.field == "model.custom.expressions[0]" and problem.column == 6
+    assert "layers 2 to 3" in problem.message and "I = H = 4" in problem.message and "W is (1, 4)" in problem.message
+    config = preset("vanilla_by_hand", steps=2)
+    config = dataclasses.replace(config, model=dataclasses.replace(config.model, custom=cell, layers=2, hidden_size=4))
+    with pytest.raises(ConfigError) as err:
+        Trainer(config)
+    assert err.value.fields == ["model.custom.expressions[0]"]  # refused before training, on its field
 
 
 def test_config_refuses_a_malformed_custom_cell_naming_every_field():

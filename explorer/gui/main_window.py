@@ -401,6 +401,7 @@ class MainWindow(QMainWindow):
             self.log.add("the training thread did not stop within a second; waiting for it")
             self.session.shutdown(timeout_ms=10_000)
         self.testing.shutdown()
+        self.forms.shutdown()  # the custom cell's live check
         self.runs.sweeps.shutdown()
         self.runs.shutdown()
         self.plots.timer.stop()

@@ -26,7 +26,15 @@ from dataclasses import dataclass
 from ..errors import FieldProblem
 
 STATE_SETS = (("h",), ("h", "c"))  # h alone, or h and a cell state c (LSTM-like)
-INITS = ("uniform", "zeros", "identity", "orthogonal", "normal")  # uniform ±scale; normal σ = scale
+INIT_HELP = {  # each init, what it draws and what its scale means (the Model form's tooltips)
+    "uniform": "values uniform in [-scale, scale]",
+    "zeros": "all zeros (scale unused)",
+    "identity": "the identity matrix (a matrix only; scale unused)",
+    "orthogonal": "a random orthogonal matrix times the gain scale (a matrix only; 0: gain 1)",
+    "normal": "values normal with σ = scale",
+}
+INITS = tuple(INIT_HELP)  # uniform, zeros, identity, orthogonal, normal
+UNSCALED_INITS = ("zeros", "identity")  # inits that do not read scale
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 RESERVED = {"x", "I", "H", "h", "c", "h_tm1", "c_tm1"}
 MAX_PARAM_ELEMENTS = 64 * 2 ** 20  # 64 M numbers (256 MB) per parameter

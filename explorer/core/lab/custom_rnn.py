@@ -23,12 +23,22 @@ from .custom_hoist import PER_CALL, Plan, plan_step
 # -- checks ---------------------------------------------------------------------------------------
 def param_shape(p: CellParam, input_size: int, hidden: int) -> tuple[int, ...]:
     """The shape ``p.shape`` gives for this layer; ExpressionError naming the size at fault."""
-    dims = []
+    dims, start = [], 0
     for term in p.shape.split(","):
-        value = compile_expression(term.strip() or "?", names={"I", "H"})({"I": input_size, "H": hidden})
+        offset = start + len(term) - len(term.lstrip())  # where the size starts in the whole shape text
+        start += len(term) + 1
+        if not term.strip():
+            raise ExpressionError("has an empty size; write sizes in I, H and whole numbers separated by "
+                                  "commas, e.g. H, I", offset + 1, None, p.shape)
+        try:
+            value = compile_expression(term.strip(), names={"I", "H"})({"I": input_size, "H": hidden})
+        except ExpressionError as exc:  # its column counted in the whole shape, as the form shows it
+            raise ExpressionError(exc.message, exc.column and exc.column + offset,
+                                  exc.end_column and exc.end_column + offset, p.shape) from None
         number = float(value)
         if value.numel() != 1 or not number.is_integer() or number < 1:
-            raise ExpressionError(f"the size {term.strip()!r} is {number:g} here; sizes must be whole numbers >= 1")
+            raise ExpressionError(f"the size {term.strip()!r} is {number:g} here; sizes must be whole numbers >= 1",
+                                  offset + 1, offset + len(term.strip()), p.shape)
         dims.append(int(number))
     if math.prod(dims) > MAX_PARAM_ELEMENTS:
         raise ExpressionError(f"shape ({', '.join(map(str, dims))}) has {math.prod(dims):,} numbers; at most "
@@ -43,6 +53,8 @@ def check_cell(cell: CustomCell, input_size: int, hidden: int, path: str = "mode
     shapes: dict[str, tuple[int, ...]] = {}
     for i, p in enumerate(cell.params):
         where = f"{path}.params[{i}]"
+        if not p.shape.strip():
+            continue  # structural_problems said so
         try:
             shapes[p.name] = param_shape(p, input_size, hidden)
         except ExpressionError as exc:
@@ -72,20 +84,47 @@ def check_cell(cell: CustomCell, input_size: int, hidden: int, path: str = "mode
         try:
             env[name] = expr(env)
         except ExpressionError as exc:
-            problems.append(FieldProblem(f"{path}.variables[{i}].expression", exc.message, exc.column))
+            problems.append(FieldProblem(f"{path}.variables[{i}].expression",
+                                         exc.message + _shapes_named(exc.message, cell, shapes), exc.column))
             return problems
     for i, (state, expr) in enumerate(zip(cell.states, compiled)):
         where = f"{path}.expressions[{i}]"
         try:
             value = expr(env)
         except ExpressionError as exc:
-            problems.append(FieldProblem(where, exc.message, exc.column))
+            problems.append(FieldProblem(where, exc.message + _shapes_named(exc.message, cell, shapes), exc.column))
             continue
         if tuple(value.shape) != (2, hidden):
             problems.append(FieldProblem(where, f"{state} came out with shape {tuple(value.shape)} at step 0 but "
                                          f"must keep the state's shape (B, H) = (2, {hidden}) with a batch of 2; "
                                          "check the parameters' shapes and the order of @"))
     return problems
+
+
+def check_layers(cell: CustomCell, input_size: int, hidden: int, layers: int = 1,
+                 path: str = "model.custom") -> list[FieldProblem]:
+    """:func:`check_cell` for each kind of layer: the first reads the task's input (I = input_size),
+    every layer above it the h of the layer below (I = H), so a shape written for one may not fit the other."""
+    problems = check_cell(cell, input_size, hidden, path)
+    if problems or layers < 2 or input_size == hidden:
+        return problems
+    return [FieldProblem(p.field, f"in layers 2 to {layers}, which read the h of the layer below (I = H = {hidden}): "
+                         f"{p.message}; write that size as I, or use one layer", p.column)
+            for p in check_cell(cell, hidden, hidden, path)]
+
+
+def _shapes_named(message: str, cell: CustomCell, shapes: dict[str, tuple[int, ...]]) -> str:
+    """The parameters the failing part of an expression names (the `...` a step error quotes),
+    with the shapes their shape text gives: what to change when the shapes do not fit."""
+    quoted = re.match(r"`([^`]*)`", message)
+    if quoted is None:
+        return ""
+    named = [(i, p) for i, p in enumerate(cell.params)
+             if p.name in shapes and re.search(rf"(?<![\w.]){re.escape(p.name)}(?!\w)", quoted.group(1))]
+    if not named:
+        return ""
+    return "; " + ", ".join(f"{p.name} is {shapes[p.name]} from its shape '{p.shape}' (parameter {i + 1})"
+                            for i, p in named)
 
 
 # -- the module ------------------------------------------------------------------------------------
@@ -155,7 +194,7 @@ class CustomRNN(nn.Module):
     def __init__(self, cell: CustomCell, input_size: int, hidden: int, layers: int,
                  generator: torch.Generator | None = None):
         super().__init__()
-        problems = check_cell(cell, input_size, hidden)
+        problems = check_layers(cell, input_size, hidden, layers)
         if problems:
             raise ConfigError(problems)
         self.cell, self.hidden = cell, hidden

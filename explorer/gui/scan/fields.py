@@ -57,6 +57,25 @@ class ExpressionEdit(QLineEdit):
                                                      start - self.cursorPosition(), length, fmt))
         QCoreApplication.sendEvent(self, QInputMethodEvent("", attrs))
 
+    def show_column(self, column: int | None) -> None:
+        """Scroll (without focus) so the word at ``column`` shows: a long expression in a narrow
+        field would hide its underline. A line being typed in is left alone."""
+        text = self.text()
+        if column is None or not text or self.hasFocus():
+            return
+        start = min(max(column - 1, 0), len(text) - 1)
+        word = _WORD.match(text, start)
+        end = word.end() if word else start + 1
+        area = self.contentsRect().adjusted(4, 0, -4, 0)
+        self.setCursorPosition(start)  # the view moves on the next paint; cursorRect reads where it is now
+        left = self.cursorRect().center().x()
+        self.setCursorPosition(end)
+        right = self.cursorRect().center().x()
+        if right > area.right():
+            self.setCursorPosition(min(end + 4, len(text)))  # scrolls right: the word's end near the right edge
+        elif left < area.left():
+            self.setCursorPosition(max(start - 6, 0))  # scrolls left: a little of what comes before it
+
     def focus_column(self, column: int | None) -> None:
         self.setFocus()
         if column is not None:

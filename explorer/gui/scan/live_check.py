@@ -7,6 +7,9 @@ evaluates user data (the data, the dry run of step 0, the cost estimate) runs on
 A newer check supersedes an older one: the older is cancelled at its next operation (the
 budget meter's cancel event) and its answer dropped; closing cancels and joins. A spec whose
 check is slow stretches the debounce pause to twice the last check's time.
+
+The checks are the scan form's by default; another form passes its own (the Model form's
+custom cell: its structure at once, the dry run of step 0 on the worker).
 """
 
 from __future__ import annotations
@@ -14,28 +17,43 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer.core.budget import Interrupted
 from explorer.core.errors import FieldProblem
-from explorer.core.spec import ScanSpec, validate
-from explorer.core.spec.run import check_lengths
 
 from ..threads import BackgroundCall
 
+if TYPE_CHECKING:  # this module is torch-free (the Model form checks its custom cell with it); the spec is not
+    from explorer.core.spec import ScanSpec
+
 DEBOUNCE_MS = 200  # pause in typing before checking
 MAX_DEBOUNCE_MS = 1500
+
+
+def validate(spec: ScanSpec) -> list[FieldProblem]:
+    """The scan form's static checks (the workbench has imported the spec and torch)."""
+    from explorer.core.spec import validate
+
+    return validate(spec)
+
+
+def check_lengths(spec: ScanSpec, cancel: threading.Event | None = None):
+    """The scan form's evaluation on the worker: (problems, sequence lengths)."""
+    from explorer.core.spec.run import check_lengths
+
+    return check_lengths(spec, cancel=cancel)
 
 
 @dataclass
 class Verdict:
     """One check of the form: the spec read, every problem, and sequence lengths if clean."""
 
-    spec: ScanSpec
+    spec: Any  # what was checked: a ScanSpec (or what the form's ``read`` gives)
     problems: list[FieldProblem]
-    lengths: dict[str, int] | None = None  # None when there are problems (or not known yet)
+    lengths: dict[str, int] | None = None  # what the evaluation measured (sequence lengths); None on problems
     ms: float = 0.0  # how long the check took
     complete: bool = True  # False: the static checks passed, the worker is still checking values
     read_problems: tuple = ()  # what reading the form found (to tell whether the form changed)
@@ -52,12 +70,19 @@ class LiveCheck(QObject):
     checked = Signal(object)  # a complete Verdict
     previewed = Signal(object)  # a provisional Verdict: static checks passed, values being checked
 
-    def __init__(self, read: Callable[[], tuple[ScanSpec, list[FieldProblem]]], parent: QObject | None = None):
+    def __init__(self, read: Callable[[], tuple[ScanSpec, list[FieldProblem]]], parent: QObject | None = None, *,
+                 static: Callable[[Any], list[FieldProblem]] = validate,
+                 evaluate: Callable[..., tuple[list[FieldProblem], dict | None]] = check_lengths,
+                 whole: str = "spec", debounce_ms: int = DEBOUNCE_MS):
+        """``static(spec)``: the problems found without evaluating (GUI thread);
+        ``evaluate(spec, cancel=event)``: (problems, lengths) on the worker; ``whole``: the
+        field of a problem with the whole form (a check that failed)."""
         super().__init__(parent)
-        self._read = read
+        self._read, self._static, self._evaluate, self._whole = read, static, evaluate, whole
+        self._debounce_ms = debounce_ms
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.setInterval(debounce_ms)
         self._timer.timeout.connect(self.now)
         self.last: Verdict | None = None
         self._generation = 0  # bumped by every check: only the newest one's answer counts
@@ -91,11 +116,11 @@ class LiveCheck(QObject):
         spec, read_problems = self._read()
         problems = list(read_problems)
         try:
-            problems += [p for p in validate(spec) if p.field not in {q.field for q in read_problems}]
-        except Exception as exc:  # noqa: BLE001 - validate() reports problems; anything else is a bug, shown
-            problems.append(FieldProblem("spec", f"{type(exc).__name__}: {exc}"))
+            problems += [p for p in self._static(spec) if p.field not in {q.field for q in read_problems}]
+        except Exception as exc:  # noqa: BLE001 - the check reports problems; anything else is a bug, shown
+            problems.append(FieldProblem(self._whole, f"{type(exc).__name__}: {exc}"))
         if self._closed:
-            problems.append(FieldProblem("spec", "the workbench is closing: nothing is checked any more"))
+            problems.append(FieldProblem(self._whole, "the form is closing: nothing is checked any more"))
         if problems:  # nothing to evaluate: the answer is known now
             self._cancel_running()
             ms = (time.perf_counter() - start) * 1000
@@ -121,16 +146,17 @@ class LiveCheck(QObject):
         if self._cancel is not None:
             self._cancel.set()
 
-    def _submit(self, spec: ScanSpec, read_problems: tuple, generation: int) -> None:
+    def _submit(self, spec: Any, read_problems: tuple, generation: int) -> None:
         if self._job is not None and self._job.is_running():
             self._cancel.set()  # superseded: it stops at its next operation
             self._queued = (spec, read_problems, generation)
             return
         cancel = threading.Event()
+        evaluate = self._evaluate
 
         def work():
             begin = time.perf_counter()
-            problems, lengths = check_lengths(spec, cancel=cancel)
+            problems, lengths = evaluate(spec, cancel=cancel)
             return problems, lengths, (time.perf_counter() - begin) * 1000
 
         job = BackgroundCall(work, self)
@@ -146,7 +172,7 @@ class LiveCheck(QObject):
     def _failed(self, job, spec, read_problems, generation, message) -> None:
         verdict = None
         if not (self._cancel is not None and self._cancel.is_set()):  # a cancel is no verdict
-            problem = FieldProblem("spec", message)  # check() reports problems; anything else is a bug, shown
+            problem = FieldProblem(self._whole, message)  # the check reports problems; anything else is a bug, shown
             verdict = Verdict(spec, [problem], None, 0.0, True, read_problems)
         self._finish(job, generation, verdict)
 
@@ -155,7 +181,7 @@ class LiveCheck(QObject):
             self._job = self._cancel = None
         job.deleteLater()
         if verdict is not None and generation == self._generation and not self._closed:
-            self._timer.setInterval(int(min(MAX_DEBOUNCE_MS, max(DEBOUNCE_MS, 2 * verdict.ms))))
+            self._timer.setInterval(int(min(MAX_DEBOUNCE_MS, max(self._debounce_ms, 2 * verdict.ms))))
             self.last = verdict
             self.checked.emit(verdict)
         queued, self._queued = self._queued, None

@@ -9,15 +9,17 @@ click on one emits ``chosen`` so the workbench can focus that field.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from explorer.core.errors import FieldProblem
-from explorer.core.spec import ScanSpec
 
 from .fields import PROBLEM_COLOR, mark, unmark
+
+if TYPE_CHECKING:  # the marker is torch-free (the Model form's custom cell uses it); the spec is not
+    from explorer.core.spec import ScanSpec
 
 _ROW = re.compile(r"^(?P<key>\w+)\[(?P<i>\d+)\](?:\.(?P<field>\w+))?$")
 _KINDS = {"sequences": "sequence", "outputs": "output", "non_sequences": "non-sequence",

@@ -1,7 +1,8 @@
 """Scan Explorer: build, run, train and see recurrent computation.
 
 ``from explorer import scan, until, evaluate`` gives the Theano-compatible scan and the
-expression evaluator. They are imported lazily so that ``import explorer`` (and the app's
+expression evaluator; ``from explorer import theano`` gives ``theano.scan`` returning
+``(outputs, updates)`` as Theano's does. They are imported lazily so that ``import explorer`` (and the app's
 start-up, which shows its window before loading torch) stays cheap.
 """
 

@@ -254,3 +254,23 @@ def test_carry_dtype_change_at_a_later_step_names_the_output():
     with pytest.raises(ScanError, match=r"output 0 changed .*torch.float32.*torch.float64.*same shape and dtype"):
         scan(lambda s: ((s + 1 if s < 2 else (s + 1).double()), until(s > 9)), outputs_info=torch.zeros(()),
              n_steps=4)
+
+
+def test_theano_spelling_returns_outputs_and_updates():
+    """`results, updates = theano.scan(...)`, the sources' line, runs unchanged with
+    `from explorer import theano`; a two-step scan is not split into its two rows."""
+    from collections import OrderedDict
+
+    from explorer import scan as outputs_only
+    from explorer import theano
+
+    X = torch.randn(2, 3, generator=torch.Generator().manual_seed(0))  # two steps: the unpacking trap
+    W, b = torch.eye(3), torch.ones(3)
+    results, updates = theano.scan(lambda v: torch.tanh(v @ W + b), sequences=X)
+    assert torch.equal(results, outputs_only(lambda v: torch.tanh(v @ W + b), sequences=X))
+    assert results.shape == (2, 3) and isinstance(updates, OrderedDict) and not updates
+    powers, updates = theano.scan(lambda p: (p * 2, theano.until(p * 2 > 5)), outputs_info=torch.tensor(1.0),
+                                  n_steps=10)
+    assert powers.tolist() == [2.0, 4.0, 8.0] and updates == OrderedDict()
+    (a, b), _ = theano.scan(lambda x: (x + 1, x * 2), sequences=torch.arange(3.0), return_list=True)
+    assert a.tolist() == [1.0, 2.0, 3.0] and b.tolist() == [0.0, 2.0, 4.0]

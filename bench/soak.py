@@ -1,0 +1,112 @@
+"""Five minutes of live training in the window: GUI-thread gaps and memory (issue 9's soak).
+
+The real window (xcb under a display, else offscreen) trains the default preset (a GRU) with
+every diagnostic on, the Inside tab shown; whenever a run ends it is reset and started again, so
+the whole time is live training with plots, probes, run records and the testing panel. A 10 ms
+QTimer on the GUI thread records every gap between its ticks; RSS is sampled every 5 s.
+
+Targets: no GUI gap over 100 ms; flat RSS (the last minute's median within 5% of the second
+minute's, the first minute being warm-up: imports, kernels, caches).
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" python bench/soak.py [--minutes 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+
+def rss_mb() -> float:
+    with open(f"/proc/{os.getpid()}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--preset", default="default")
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb" if os.environ.get("DISPLAY") else "offscreen")
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from explorer.gui.main_window import MainWindow
+    from explorer.gui.session import DONE
+
+    app = QApplication.instance() or QApplication([])
+    workspace = tempfile.mkdtemp(prefix="soak-")  # its runs are recorded here, not in the user's workspace
+    window = MainWindow(preset=args.preset, settings=QSettings(os.path.join(workspace, "settings.ini"),
+                                                               QSettings.Format.IniFormat),
+                        workspace=os.path.join(workspace, "runs"))
+    window.resize(1500, 950)
+    window.show()
+    app.processEvents()
+    window.plots.diagnostics.setCurrentWidget(window.plots.inside.parentWidget())
+
+    gaps: list[tuple[float, float]] = []  # (seconds since start, gap ms beyond the 10 ms interval)
+    rss: list[tuple[float, float]] = []
+    runs = [0]
+    start = time.perf_counter()
+    last = [start]
+    tick = QTimer()
+    tick.setInterval(10)
+
+    def on_tick():
+        now = time.perf_counter()
+        gaps.append((now - start, (now - last[0]) * 1000 - 10))
+        last[0] = now
+
+    sampler = QTimer()
+    sampler.setInterval(5000)
+    sampler.timeout.connect(lambda: rss.append((time.perf_counter() - start, rss_mb())))
+    loop = QEventLoop()
+    end_at = start + 60 * args.minutes
+
+    def on_state(state):
+        if state != DONE:
+            return
+        if time.perf_counter() >= end_at:
+            loop.quit()
+            return
+        runs[0] += 1
+        QTimer.singleShot(50, lambda: (window.session.reset(), window.play()))  # the next run, as a user would
+
+    window.session.state_changed.connect(on_state)
+    QTimer.singleShot(int(60_000 * args.minutes), lambda: window.session.stop())
+    tick.timeout.connect(on_tick)
+    rss.append((0.0, rss_mb()))
+    window.play()
+    tick.start()
+    sampler.start()
+    loop.exec()
+    tick.stop()
+    sampler.stop()
+    frames = window.plots.frames
+    window.close()
+
+    late = np.array([g for t, g in gaps if t > 5.0])  # the first seconds: the first training's imports
+    over = [(t, g) for t, g in gaps if t > 5.0 and g > 100]
+    minute = lambda a, b: [m for t, m in rss if a * 60 <= t < b * 60]  # noqa: E731
+    second, final = minute(1, 2), minute(args.minutes - 1, args.minutes + 1)
+    print(f"{args.minutes:g} minutes of live training ({runs[0] + 1} runs of {args.preset}), "
+          f"platform {os.environ['QT_QPA_PLATFORM']}, {frames} plot frames, load average "
+          f"{os.getloadavg()[0]:.1f}")
+    print(f"GUI gaps over {len(late)} ticks of 10 ms: p50 {np.percentile(late, 50):.1f} ms, p99 "
+          f"{np.percentile(late, 99):.1f} ms, max {late.max():.1f} ms; over 100 ms: {len(over)} "
+          f"{[f'{g:.0f} ms at {t:.0f} s' for t, g in over[:10]]} (target: none)")
+    if second and final:
+        a, b = statistics.median(second), statistics.median(final)
+        print(f"RSS: start {rss[0][1]:.0f} MB, minute 2 median {a:.0f} MB, last minute median {b:.0f} MB "
+              f"({100 * (b - a) / a:+.1f}%; target within 5%), max {max(m for _, m in rss):.0f} MB")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

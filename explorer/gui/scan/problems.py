@@ -19,7 +19,7 @@ from explorer.core.spec import ScanSpec
 
 from .fields import PROBLEM_COLOR, mark, unmark
 
-_ROW = re.compile(r"^(?P<key>\w+)\[(?P<i>\d+)\](?:\.(?P<field>\w+))?$")
+_ROW = re.compile(r"^(?P<key>\w+)\[(?P<i>\d+)\](?:\.(?P<field>\w+(?:[.\w]|\[\d+\])*))?$")  # array.values[3][1] too
 _KINDS = {"sequences": "sequence", "outputs": "output", "non_sequences": "non-sequence",
           "step_variables": "step variable"}
 _SINGLE = {"n_steps": "steps", "until": "stop when", "go_backwards": "go backwards"}

@@ -10,7 +10,7 @@ from explorer.core.spec import ScanSpec
 from explorer.gui.scan.stepdata import step_outputs
 from explorer.gui.session import DONE
 
-from gui_helpers import settings, small_config, wait_state, window  # noqa: F401 - fixtures
+from gui_helpers import bench, settings, small_config, wait_state, window  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.gui
 
@@ -67,3 +67,40 @@ def test_open_in_workbench_steps_through_the_trained_model(window, qtbot, tmp_pa
     again = ScanSpec.from_json(path.read_text())
     assert again.non_sequences == spec.non_sequences and again.sequences == spec.sequences
 
+
+
+def test_load_and_run_waits_for_a_running_scan_and_files_reopen_with_their_arrays(bench, qtbot, tmp_path):
+    import dataclasses
+
+    import torch
+
+    from explorer.core.lab.models import build_model
+    from explorer.core.lab.tasks import make_task
+    from explorer.core.lab.to_scan import model_to_scan
+    from explorer.core.spec import OutputSpec
+
+    config = small_config()
+    config = dataclasses.replace(config, model=dataclasses.replace(config.model, cell="lstm"))
+    task = make_task(config.task)
+    model = build_model(config.model, task.input_size, task.output_size, task.loss, seed=3)  # seeded, untrained
+    x = task.probe()[0]
+    spec = model_to_scan(config, model.state_dict(), x, step=0)
+    with torch.no_grad():
+        want = model(torch.from_numpy(x), backend="scan").layer_states[0][:, 0].numpy()  # (T, H)
+
+    bench.set_spec(ScanSpec(outputs=(OutputSpec("k", "k + 1", "0.0"),), n_steps=1_000_000, title="long"))
+    assert bench.run()
+    qtbot.waitUntil(bench.is_running, timeout=10_000)
+    with qtbot.waitSignal(bench.run_finished, timeout=60_000) as finished:
+        bench.load_and_run(spec)  # the long run is cancelled; this one runs once it has stopped
+    run = finished.args[0]
+    assert run.spec.title == spec.title and "untrained" in spec.title
+    assert np.abs(run.outputs["h"].numpy() - want).max() <= 1e-6
+
+    path = tmp_path / "lstm.json"
+    assert bench.save(path)
+    bench.new_scan()
+    assert bench.open(path)
+    field = bench.form.widget_for("sequences[0].data")
+    assert field.isReadOnly() and field.text() == f"probe inputs, {len(x)}×1, float32"
+    assert bench.spec().non_sequences == spec.non_sequences

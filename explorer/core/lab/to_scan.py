@@ -117,7 +117,7 @@ class _Builder:
 
     def probe(self, x: np.ndarray) -> None:
         self.steps = len(x)
-        self.sequences.append(SequenceSpec(self.name("x"), array=_array(x, "the probe sequence (the lab's probe inputs)")))
+        self.sequences.append(SequenceSpec(self.name("x"), array=_array(x, "probe inputs")))
 
     # -- the cells ------------------------------------------------------------------------------------------
     def builtin(self, x: np.ndarray) -> None:
@@ -195,6 +195,8 @@ class _Builder:
         out = f"{h_t} @ {W_out}.T + {b_out}"
         self.prediction = self.name("y")
         self.outputs.append(OutputSpec(self.prediction, f"softmax({out})" if self.loss == "cross_entropy" else out))
+        # the result printed: the predictions (T, O); a custom cell's y is (1, O), its batch of one
+        self.result = f"{self.prediction}[:, 0]" if self.config.model.cell == "custom" else self.prediction
 
     def _set(self, output: str, new: str) -> None:
         self.outputs = [OutputSpec(o.name, new, o.initial, o.taps) if o.name == output else o for o in self.outputs]
@@ -222,7 +224,7 @@ class _Builder:
                                                                      if self.step is not None else "")
         return ScanSpec(title=title, description=description, source=source, sequences=tuple(self.sequences),
                         outputs=tuple(self.outputs), non_sequences=tuple(self.non_sequences),
-                        step_variables=tuple(self.variables), dtype="float32", result=self.prediction)
+                        step_variables=tuple(self.variables), dtype="float32", result=self.result)
 
 
 # -- helpers ---------------------------------------------------------------------------------------------

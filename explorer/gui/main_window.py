@@ -353,6 +353,8 @@ class MainWindow(QMainWindow):
         self._torch_loader.start()
 
     def _build_scan(self) -> None:
+        if self.scan is not None:  # built already (a model opened from the lab before torch's loader answered)
+            return
         from .scan.workbench import ScanWorkbench
 
         index = self.tabs.currentIndex()

@@ -83,7 +83,7 @@ class _Builder:
         self.variables: list[StepVariable] = []
         self.taken: set[str] = set()
         self.steps = 0
-        self.kind = "trained" if step else "initial"
+        self.kind = "initial" if step == 0 else "trained"  # step None: not known, said as trained
 
     # -- names and rows ---------------------------------------------------------------------------------
     def name(self, want: str) -> str:

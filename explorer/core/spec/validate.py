@@ -78,22 +78,21 @@ def _arrays(spec: ScanSpec) -> list[FieldProblem]:
     (the GUI thread runs it on every edit): the numbers themselves were checked by the decoder,
     and are read again when the data is evaluated (:mod:`.run`)."""
     problems = []
-    rows = [("non_sequences", "value", n.value, n.array) for n in spec.non_sequences]
-    rows += [("sequences", "data", s.data, s.array) for s in spec.sequences]
-    counts: dict[str, int] = {}
-    for key, text_field, text, array in rows:
-        i = counts[key] = counts.get(key, -1) + 1
-        if array is None:
-            continue
-        if text and text.strip():
-            problems.append(FieldProblem(f"{key}[{i}].{text_field}", f"is given and so is an array: give one "
-                                         f"or the other (clear {text_field} to use the array's numbers)"))
-        if array.dtype not in DTYPES:
-            problems.append(FieldProblem(f"{key}[{i}].array.dtype",
-                                         f"'{array.dtype}' is not one of {', '.join(DTYPES)}"))
-        if not isinstance(array.values, (list, tuple)):
-            problems.append(FieldProblem(f"{key}[{i}].array.values", "must be a list of numbers (lists of lists "
-                                         "for more dimensions)"))
+    for key, text_field, items in (("non_sequences", "value", spec.non_sequences),
+                                   ("sequences", "data", spec.sequences)):
+        for i, item in enumerate(items):
+            array, text = item.array, getattr(item, text_field)
+            if array is None:
+                continue
+            if text and text.strip():
+                problems.append(FieldProblem(f"{key}[{i}].{text_field}", f"is given and so is an array: give one "
+                                             f"or the other (clear {text_field} to use the array's numbers)"))
+            if array.dtype not in DTYPES:
+                problems.append(FieldProblem(f"{key}[{i}].array.dtype",
+                                             f"'{array.dtype}' is not one of {', '.join(DTYPES)}"))
+            if not isinstance(array.values, (list, tuple)):
+                problems.append(FieldProblem(f"{key}[{i}].array.values", "must be a list of numbers (lists of "
+                                             "lists for more dimensions)"))
     return problems
 
 

@@ -86,12 +86,18 @@ def _dataclass(cls: type, data: Any, path: str, problems: list, json_text: bool)
     for f in dataclasses.fields(cls):
         where = _join(path, f.name)
         if f.name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            instead = f.metadata.get("required_unless")
+            if instead is not None and instead not in data:
+                problems.append(FieldProblem(where, f"is required (or give {instead} instead)"))
+            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 problems.append(FieldProblem(where, "is required"))
             continue
         value = data[f.name]
         if f.metadata.get("empty_is_none") and value in (None, ""):
             values[f.name] = None
+            continue
+        if f.metadata.get("array"):
+            values[f.name] = _array(value, where, problems, f.metadata)
             continue
         values[f.name] = _value(hints[f.name], value, where, problems, json_text or f.metadata.get("json_text", False))
     if len(problems) > before:
@@ -140,6 +146,90 @@ def _tuple(item: Any, value: Any, path: str, problems: list, json_text: bool) ->
 
 
 _BAD = object()
+
+
+# -- arrays ---------------------------------------------------------------------------------------
+
+
+class _BadArray(Exception):
+    def __init__(self, path: str, message: str):
+        self.problem = FieldProblem(path, message)
+
+
+def _array(value: Any, path: str, problems: list, meta: typing.Mapping) -> tuple | None:
+    """An ``array`` field: nested lists (or tuples) of finite numbers, every row as long as
+    the first at its level, as nested tuples; one problem (the first bad part) otherwise."""
+    max_dims, max_elements = meta.get("max_dims", 32), meta.get("max_elements")
+    if not isinstance(value, (list, tuple)):
+        problems.append(FieldProblem(path, f"must be a list of numbers (lists of lists for more dimensions, "
+                                     f"e.g. [[1, 2], [3, 4]]), not {_what(value)}"))
+        return None
+    shape, probe = [], value
+    while isinstance(probe, (list, tuple)):
+        if len(shape) == max_dims:
+            problems.append(FieldProblem(path, f"nests lists more than {max_dims} deep; an array has at most "
+                                         f"{max_dims} dimensions"))
+            return None
+        shape.append(len(probe))
+        if not probe:
+            break
+        probe = probe[0]
+    count = math.prod(shape)
+    if max_elements is not None and count > max_elements:
+        problems.append(FieldProblem(path, f"has {count:,} numbers ({' x '.join(map(str, shape))}); at most "
+                                     f"{max_elements:,} are allowed in one array"))
+        return None
+    try:
+        return _rows(value, 0, shape, path)
+    except _BadArray as exc:
+        problems.append(exc.problem)
+        return None
+
+
+def _rows(item: Any, depth: int, shape: list[int], path: str) -> tuple:
+    """``item`` at ``depth`` (``path`` names it) checked against ``shape``, as nested tuples."""
+    want = shape[depth]
+    if not isinstance(item, (list, tuple)):
+        raise _BadArray(path, f"is {_what(item)} where a list of {want} is expected: every row must nest as "
+                        f"deep as the first ({len(shape)} levels)")
+    if len(item) != want:
+        raise _BadArray(path, f"has {len(item)} items but the first row at this level has {want}: every row "
+                        "must be as long (the array is ragged)")
+    if depth + 1 < len(shape):
+        return tuple(_rows(v, depth + 1, shape, f"{path}[{i}]") for i, v in enumerate(item))
+    row = tuple(item)
+    if set(map(type, row)) <= {float, int}:  # the common case, checked at C speed
+        try:
+            if all(map(math.isfinite, row)):
+                return row
+        except OverflowError:  # an int too big for a float
+            pass
+    return tuple(_number(v, f"{path}[{i}]") for i, v in enumerate(row))
+
+
+def _number(v: Any, path: str) -> int | float:
+    if isinstance(v, (list, tuple)):
+        raise _BadArray(path, "is a list where a number is expected: every row must nest as deep as the first")
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise _BadArray(path, f"is {_what(v)}: an array holds numbers only")
+    try:
+        finite = math.isfinite(v)
+    except OverflowError:
+        raise _BadArray(path, f"is a number of {v.bit_length():,} bits, too big for a float") from None
+    if not finite:
+        raise _BadArray(path, f"is {v}: an array holds finite numbers (no NaN or infinity)")
+    return int(v) if isinstance(v, int) else float(v)
+
+
+def _what(v: Any) -> str:
+    if isinstance(v, bool):
+        return f"the bool {str(v).lower()}"
+    if isinstance(v, (list, tuple)):
+        return f"a list of {len(v)}"
+    if isinstance(v, dict):
+        return "an object"
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _scalar(kind: Any, value: Any, json_text: bool) -> Any:

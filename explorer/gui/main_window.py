@@ -153,6 +153,8 @@ class MainWindow(QMainWindow):
         self.status_timer.timeout.connect(lambda: self.status.refresh(s.data))
         self.status_timer.start()
         self.tabs.currentChanged.connect(self._tab_changed)
+        self.testing.message.connect(self.log.add)
+        self.testing.open_scan.connect(self.open_in_workbench)
 
     def _tab_changed(self, index: int) -> None:
         on_lab = self.tabs.widget(index) is self.lab
@@ -370,6 +372,8 @@ class MainWindow(QMainWindow):
         self._torch_loader.start()
 
     def _build_scan(self) -> None:
+        if self.scan is not None:  # built already (a model opened from the lab before torch's loader answered)
+            return
         from .scan.workbench import ScanWorkbench
 
         index = self.tabs.currentIndex()
@@ -387,6 +391,14 @@ class MainWindow(QMainWindow):
             text = "; ".join(str(p) for p in getattr(exc, "problems", [])) or str(exc)
             self.log.add(f"cannot load scan preset {name!r}: {text}")
             self.show_alert("Unknown scan preset", f"--scan-preset {name}: {text}")
+
+    def open_in_workbench(self, spec) -> None:
+        """The testing panel's model as a scan (explorer.core.lab.to_scan): shown and run in the workbench."""
+        if self.scan is None:
+            self._build_scan()  # torch is loaded: the spec was built with it
+        self.tabs.setCurrentWidget(self.scan)
+        self.scan.load_and_run(spec)
+        self.log.add(f"opened in the scan workbench: {spec.title}")
 
     # -- closing ---------------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name

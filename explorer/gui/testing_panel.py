@@ -69,13 +69,16 @@ class ExamplePlot(WheelScrolls, pg.PlotWidget):
 
 class TestingPanel(QScrollArea):
     message = Signal(str)
+    open_scan = Signal(object)  # a ScanSpec of the model shown: the window opens it in the scan workbench
 
     def __init__(self, session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
         self.model = self.task = None
         self.weights_step: int | None = None
+        self.snapshot: tuple | None = None  # (step, config, loss, weights) of the model shown
         self._measure: BackgroundCall | None = None
+        self._to_scan: BackgroundCall | None = None
         self.setWidgetResizable(True)
         self.setMinimumWidth(330)
         body = QWidget()
@@ -98,6 +101,12 @@ class TestingPanel(QScrollArea):
         head.addWidget(self.auto)
         head.addWidget(self.refresh_button)
         column.addLayout(head)
+        self.open_button = QPushButton("Open in scan workbench")
+        self.open_button.setObjectName("open_in_workbench")
+        line = QHBoxLayout()
+        line.addWidget(self.open_button)
+        line.addStretch(1)
+        column.addLayout(line)
 
         # examples
         box = QGroupBox("Examples")
@@ -157,6 +166,7 @@ class TestingPanel(QScrollArea):
         self.draw_button.clicked.connect(lambda: self.seed.setValue(self.seed.value() + 1))
         self.typed.textChanged.connect(self.predict_typed)
         self.measure_button.clicked.connect(self.measure_lengths)
+        self.open_button.clicked.connect(self.open_in_workbench)
         session.state_changed.connect(self._on_state)
         session.ready.connect(lambda facts: self.forget(
             f"a new run{' (resumed at step ' + format(facts['step'], ',') + ')' if facts['step'] else ''}: "
@@ -167,6 +177,7 @@ class TestingPanel(QScrollArea):
         """Drop the model shown (Reset, a new run, a new preset): nothing stale stays."""
         self.model = None
         self.weights_step = None
+        self.snapshot = None
         self.weights.setText(why)
         for plot in [*self.example_plots, self.typed_plot]:
             plot.clear_example()
@@ -201,6 +212,7 @@ class TestingPanel(QScrollArea):
             self._new_task()
         self.model = load_model(config.model, state, loss, self.task.input_size)
         self.weights_step = step
+        self.snapshot = (step, config, loss, state)
         when = {RUNNING: "while training", PAUSED: "paused", DONE: "run ended"}.get(self.session.state, "")
         self.weights.setText(f"testing the weights of step {step:,} ({when})")
         self.weights.setToolTip(f"the model of {config.title or 'this experiment'} at step {step:,}")
@@ -226,6 +238,40 @@ class TestingPanel(QScrollArea):
     def _set_enabled(self, on: bool) -> None:
         for w in (self.family, self.count, self.seed, self.draw_button, self.measure_button):
             w.setEnabled(on)
+        busy = self._to_scan is not None and self._to_scan.is_running()
+        self.open_button.setEnabled(on and not busy)
+        self.open_button.setToolTip(
+            "Open this model in the scan workbench: its step as expressions, these weights as non-sequences, "
+            "the probe sequence as its sequence; step through it and see each h_t" if on else
+            f"No trained model to open: {NO_MODEL.removeprefix('no trained model yet: ')}")
+
+    # -- the scan workbench ----------------------------------------------------------------------------
+    def open_in_workbench(self) -> None:
+        """Build the model's ScanSpec on a worker; ``open_scan(spec)`` when it is ready."""
+        if self.snapshot is None or (self._to_scan is not None and self._to_scan.is_running()):
+            return
+        from explorer.core.lab.to_scan import model_to_scan
+
+        step, config, loss, state = self.snapshot
+        x = self.task.probe()[0]  # (T, 1, I): the lab's probe sequence
+        self.open_button.setEnabled(False)
+        self.open_button.setText("Opening…")
+        self._to_scan = BackgroundCall(lambda: model_to_scan(config, state, x, step=step, loss=loss), self)
+        self._to_scan.finished.connect(self._scan_ready)
+        self._to_scan.failed.connect(self._scan_failed)
+        self._to_scan.start()
+
+    def _scan_done(self) -> None:
+        self.open_button.setText("Open in scan workbench")
+        self._set_enabled(self.model is not None)
+
+    def _scan_ready(self, spec) -> None:
+        self._scan_done()
+        self.open_scan.emit(spec)
+
+    def _scan_failed(self, text: str, _trace: str) -> None:
+        self._scan_done()
+        self.message.emit(f"cannot open the model in the scan workbench: {text}")
 
     # -- examples --------------------------------------------------------------------------------
     def draw_examples(self) -> None:
@@ -288,5 +334,6 @@ class TestingPanel(QScrollArea):
 
     def shutdown(self) -> None:
         self.timer.stop()
-        if self._measure is not None:
-            self._measure.wait(30_000)
+        for job in (self._measure, self._to_scan):
+            if job is not None:
+                job.wait(30_000)

@@ -178,6 +178,33 @@ HUGE_SPECS = {
 }
 
 
+def _array_spec(values, **row) -> dict:
+    return {"non_sequences": [{"name": "W", "array": {"values": values, "dtype": "float32"}, **row}],
+            "outputs": [{"name": "y", "expression": "W"}], "n_steps": 2}
+
+
+DEEP = 1.0
+for _ in range(40):
+    DEEP = [DEEP]
+ARRAY_SPECS = {  # numbers carried as an array (trained weights), not as an expression
+    "ragged": _array_spec([[1.0, 2.0], [3.0]]),
+    "text_in_numbers": _array_spec([[1.0, "2"]]),
+    "bool_in_numbers": _array_spec([1.0, True]),
+    "nested_40_deep": _array_spec(DEEP),
+    "not_a_list": _array_spec({"values": 1}),
+    "value_and_array": _array_spec([1.0], value="ones(1)"),
+    "dtype_float16": {"non_sequences": [{"name": "W", "array": {"values": [1.0], "dtype": "float16"}}],
+                      "outputs": [{"name": "y", "expression": "W"}], "n_steps": 2},
+    "sequence_2M_rows": {"sequences": [{"name": "x", "array": {"values": [0] * 2_000_000, "dtype": "float32"}}],
+                         "outputs": [{"name": "y", "expression": "x"}]},
+}
+
+
+def _arrays(d: Path) -> None:
+    for name, data in ARRAY_SPECS.items():
+        _json(d / f"array_{name}.json", data)
+
+
 def _huge(d: Path) -> None:
     for name, data in {**HUGE_CONFIGS, **HUGE_SPECS}.items():
         _json(d / f"{name}.json", data)
@@ -194,6 +221,7 @@ CASES: list[Case] = (
     + [Case(f"option/{n}", tuple(argv.split()), pending) for n, argv, pending in OPTIONS]
     + [Case(f"huge-config/{n}", ("train", "{d}/" + f"{n}.json")) for n in HUGE_CONFIGS]
     + [Case(f"huge-scan/{n}", ("scan", "{d}/" + f"{n}.json")) for n in HUGE_SPECS]
+    + [Case(f"array-scan/{n}", ("scan", "{d}/" + f"array_{n}.json")) for n in ARRAY_SPECS]
 )
 
 
@@ -201,7 +229,7 @@ def prepare(folder: str | Path, cases: list[Case] = CASES) -> list[Case]:
     """Write the files into ``folder``; the cases with their command lines filled in."""
     d = Path(folder)
     d.mkdir(parents=True, exist_ok=True)
-    writers = {"file": _files, "checkpoint": _checkpoints, "option": _options, "huge": _huge}
+    writers = {"file": _files, "checkpoint": _checkpoints, "option": _options, "huge": _huge, "array": _arrays}
     for group in sorted({c.name.split("/")[0].split("-")[0] for c in cases}):
         writers[group](d)
     cuda = _cuda() if any("{cuda}" in " ".join(c.argv) for c in cases) else "cuda"

@@ -6,14 +6,14 @@
     signature(spec)                   # "fn(f[t-2], f[t-1])"
 """
 
-from .model import NonSequenceSpec, OutputSpec, ScanSpec, SequenceSpec, StepVariable
+from .model import ArraySpec, NonSequenceSpec, OutputSpec, ScanSpec, SequenceSpec, StepVariable
 from .run import Cancelled, ScanRun, check, run_spec, to_jsonable
 from .signature import argument_labels, describe, signature, unroll
 from .steps import Source, sequence_lengths, sources, step_count
 from .validate import validate
 
 __all__ = [
-    "NonSequenceSpec", "OutputSpec", "ScanSpec", "SequenceSpec", "StepVariable",
+    "ArraySpec", "NonSequenceSpec", "OutputSpec", "ScanSpec", "SequenceSpec", "StepVariable",
     "Cancelled", "ScanRun", "check", "run_spec", "to_jsonable",
     "argument_labels", "describe", "signature", "unroll", "validate",
     "Source", "sequence_lengths", "sources", "step_count",

@@ -2,7 +2,8 @@
 
 Its data (non-sequences, sequences, initial values) is first estimated without computing
 anything: :func:`data_problems` sums what the operations with static shapes create (the
-compiler infers them: :mod:`explorer.core.expr.static`) against the budget
+compiler infers them: :mod:`explorer.core.expr.static`) and what arrays of numbers take
+(:func:`array_cost`) against the budget
 (:mod:`explorer.core.budget`). Sizes that depend on values (``zeros(sum(x))``) are charged
 the same way while the data really evaluates. What the run itself will
 create is estimated from the dry run of step 0 (its outputs' sizes, what the step
@@ -26,9 +27,9 @@ from ..budget import Meter, OverBudget, human_bytes, limit_text
 from ..errors import FieldProblem
 from ..expr import ExpressionError
 from ..taps import sequence_taps
-from .model import ScanSpec
+from .model import ArraySpec, ScanSpec
 
-__all__ = ["MAX_STEPS", "TENSOR_OBJECT_BYTES", "data_problems", "step_problems", "run_problems"]
+__all__ = ["MAX_STEPS", "TENSOR_OBJECT_BYTES", "array_cost", "data_problems", "step_problems", "run_problems"]
 
 MAX_STEPS = 1_000_000  # steps one workbench run may take (n_steps, or the sequences' rows)
 TENSOR_OBJECT_BYTES = 256  # a tensor object (per step and output, per step and tap view)
@@ -42,20 +43,28 @@ def data_problems(spec: ScanSpec, exprs: dict, dtype: torch.dtype) -> list[Field
     data really evaluates; this refuses the plainly too big at once.
     """
     meter, rows = Meter(), []
-    fields = [f"non_sequences[{i}].value" for i in range(len(spec.non_sequences))]
-    fields += [f"sequences[{i}].data" for i in range(len(spec.sequences))]
-    fields += [f"outputs[{i}].initial" for i, o in enumerate(spec.outputs) if o.initial is not None]
-    for path in fields:
-        expr = exprs[path]
-        try:
-            expr.check_static(meter, dtype.itemsize)
-        except ExpressionError as exc:
-            return [FieldProblem(path, exc.message, exc.column)]
+    fields = [(f"non_sequences[{i}].value", n.array) for i, n in enumerate(spec.non_sequences)]
+    fields += [(f"sequences[{i}].data", s.array) for i, s in enumerate(spec.sequences)]
+    fields += [(f"outputs[{i}].initial", None) for i, o in enumerate(spec.outputs) if o.initial is not None]
+    for path, array in fields:
+        if array is not None:  # numbers, not an expression: their size is known
+            shape = array.shape
+            try:
+                meter.charge(*array_cost(array, dtype))
+            except OverBudget as exc:
+                return [FieldProblem(path.rsplit(".", 1)[0] + ".array", f"the array {exc.message}")]
+        else:
+            expr = exprs[path]
+            try:
+                expr.check_static(meter, dtype.itemsize)
+            except ExpressionError as exc:
+                return [FieldProblem(path, exc.message, exc.column)]
+            shape = expr.shape
         if path.startswith("sequences"):
             i = len(rows)
-            rows.append(expr.shape[0] if expr.shape else None)
-            if spec.sequences[i].reversed and expr.shape is not None:
-                n = math.prod(expr.shape)
+            rows.append(shape[0] if shape else None)
+            if spec.sequences[i].reversed and shape is not None:
+                n = math.prod(shape)
                 try:
                     meter.charge(n * dtype.itemsize, n)
                 except OverBudget as exc:
@@ -63,6 +72,15 @@ def data_problems(spec: ScanSpec, exprs: dict, dtype: torch.dtype) -> list[Field
     if rows and all(r is not None for r in rows):
         return step_problems(spec, rows)
     return []
+
+
+def array_cost(array: ArraySpec, dtype: torch.dtype) -> tuple[int, int]:
+    """(bytes, operations) an array's numbers create: the tensor at its own dtype, and its
+    copy at the spec's ``dtype`` when they differ."""
+    n = math.prod(array.shape)
+    own = getattr(torch, array.dtype, torch.float64)
+    copy = n * dtype.itemsize if own != dtype else 0
+    return n * own.itemsize + copy, 2 * n if copy else n
 
 
 def step_problems(spec: ScanSpec, rows: list[int]) -> list[FieldProblem]:
@@ -73,8 +91,8 @@ def step_problems(spec: ScanSpec, rows: list[int]) -> list[FieldProblem]:
     i, plan = min(plans, key=lambda item: item[1].n_full)
     if plan.n_full <= MAX_STEPS:
         return []
-    name = spec.sequences[i].name
-    return [FieldProblem(f"sequences[{i}].data", f"'{name}' has {plan.length:,} rows: the scan would take "
+    name, field = spec.sequences[i].name, "data" if spec.sequences[i].array is None else "array"
+    return [FieldProblem(f"sequences[{i}].{field}", f"'{name}' has {plan.length:,} rows: the scan would take "
                          f"{plan.n_full:,} steps; at most {MAX_STEPS:,} are allowed. Give fewer rows, or set "
                          "n_steps")]
 

@@ -3,16 +3,65 @@
 Every value a user types is text: data (``[1, 2, 2, 2]``, ``arange(5)``, ``randn(10, 2)``)
 and expressions (``tanh(x_tm1 @ W + b)``) are both written in the expression language
 (:mod:`explorer.core.expr`), so the form, the JSON file and the CLI share one syntax.
+
+Numbers too many to write as an expression (a trained model's weights, a recorded input
+sequence: an expression is at most ``MAX_LENGTH`` characters) are carried as an
+:class:`ArraySpec` instead, on a sequence (``array`` instead of ``data``) or a non-sequence
+(``array`` instead of ``value``)::
+
+    {"name": "W_hh", "array": {"values": [[0.1, -0.2], [0.3, 0.05]], "dtype": "float32",
+                               "note": "trained weights"}}
+
+The decoder checks its nesting and numbers (:mod:`explorer.core.decode`, the ``array``
+option); its bytes count against the budget like any data (:mod:`.cost`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+import uuid
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from ..decode import decode
 from ..errors import ConfigError, FieldProblem
+from ..expr import MAX_ELEMENTS
+
+ARRAY_MAX_DIMS = 16  # nesting of an array's lists (torch and numpy allow more; no real data needs it)
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    """Numbers given as numbers, not as an expression: JSON nested lists, rectangular, finite.
+
+    ``dtype`` is the precision the numbers were taken at: float32 numbers (written as the
+    exact doubles of their float32 values) come back bit for bit. The run converts them to
+    the spec's dtype like any data."""
+
+    values: tuple = field(metadata={"array": True, "max_elements": MAX_ELEMENTS, "max_dims": ARRAY_MAX_DIMS})
+    dtype: str = "float64"  # float32 | float64 (validate.DTYPES)
+    note: str = ""  # what the numbers are, shown instead of them: "trained weights (rnn.weight_hh_l0)"
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """From the first row at each level (the decoder checked the rest is alike)."""
+        return array_shape(self.values)
+
+    def summary(self) -> str:
+        """``trained weights, 96×32, float32``: what the form shows instead of the numbers."""
+        shape = "×".join(map(str, self.shape)) or "one number"
+        return f"{self.note or 'numbers'}, {shape}, {self.dtype}"
+
+
+def array_shape(values) -> tuple[int, ...]:
+    """The shape of nested lists from their first elements (at most ARRAY_MAX_DIMS + 1 levels)."""
+    shape, probe = [], values
+    while isinstance(probe, (list, tuple)) and len(shape) <= ARRAY_MAX_DIMS:
+        shape.append(len(probe))
+        if not probe:
+            break
+        probe = probe[0]
+    return tuple(shape)
 
 
 @dataclass(frozen=True)
@@ -20,9 +69,11 @@ class SequenceSpec:
     """A sequence the scan walks along its first axis."""
 
     name: str  # what the step calls it (x, x_tm1, x_tp1 for taps)
-    data: str  # expression: a literal array or a seeded generator, e.g. "arange(5)"
+    data: str = field(default="", metadata={"required_unless": "array"})  # expression: a literal array or a
+    # seeded generator, e.g. "arange(5)"; empty when `array` holds the numbers
     taps: tuple[int, ...] = (0,)  # which elements each step sees: 0 = current, -1 = previous
     reversed: bool = False  # walk data[::-1] (Theano's P[::-1])
+    array: ArraySpec | None = None  # the numbers themselves, instead of `data`
 
 
 @dataclass(frozen=True)
@@ -40,7 +91,9 @@ class NonSequenceSpec:
     """A value passed unchanged to every step (weights, constants)."""
 
     name: str
-    value: str  # expression, may use earlier non-sequences
+    value: str = field(default="", metadata={"required_unless": "array"})  # expression, may use earlier
+    # non-sequences; empty when `array` holds the numbers
+    array: ArraySpec | None = None  # the numbers themselves (trained weights), instead of `value`
 
 
 @dataclass(frozen=True)
@@ -73,13 +126,14 @@ class ScanSpec:
 
     # -- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        data = asdict(self)
-        for key in ("sequences", "outputs", "non_sequences", "step_variables"):
-            data[key] = [_plain(item) for item in data[key]]
+        rows = ("sequences", "outputs", "non_sequences", "step_variables")
+        data = asdict(self.replace(**{key: () for key in rows}))  # arrays are not deep-copied number by number
+        for key in rows:
+            data[key] = [_plain(item) for item in getattr(self, key)]
         return data
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+        return dump_json(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: dict) -> "ScanSpec":
@@ -106,7 +160,58 @@ class ScanSpec:
         return replace(self, **changes)
 
 
-def _plain(item: dict) -> dict:
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in item.items()}
+def _plain(item) -> dict:
+    """One row as JSON data; a row with an array drops its empty expression and a row
+    without one has no ``array`` key (files stay as they were)."""
+    data = {}
+    for f in fields(item):
+        v = getattr(item, f.name)
+        if f.name == "array":
+            if v is not None:
+                data["array"] = {"values": _lists(v.values), "dtype": v.dtype, "note": v.note}
+            continue
+        if f.metadata.get("required_unless") and v == "" and getattr(item, "array", None) is not None:
+            continue
+        data[f.name] = list(v) if isinstance(v, tuple) else v
+    return data
+
+
+def dump_json(data: dict) -> str:
+    """A spec's :meth:`ScanSpec.to_dict` as indented JSON, each array row on one line (not
+    one number per line: an array of trained weights stays a readable, smaller file)."""
+    token, arrays = uuid.uuid4().hex, []
+    shown = dict(data)
+    for key in ("sequences", "non_sequences"):
+        rows = []
+        for row in data.get(key, ()):
+            array = row.get("array") if isinstance(row, dict) else None
+            if isinstance(array, dict) and "values" in array:
+                arrays.append(array["values"])
+                row = {**row, "array": {**array, "values": f"{token}:{len(arrays) - 1}"}}
+            rows.append(row)
+        if key in data:
+            shown[key] = rows
+    text = json.dumps(shown, indent=2)
+    for k, values in enumerate(arrays):
+        at = text.index(f'"{token}:{k}"')
+        indent = " " * (at - text.rindex("\n", 0, at) - 1 - len('"values": '))
+        text = text[:at] + _array_text(values, indent) + text[at + len(f'"{token}:{k}"'):]
+    return text
+
+
+def _array_text(values, indent: str) -> str:
+    if not values or not isinstance(values[0], (list, tuple)):
+        return json.dumps(list(values))
+    inner = ",\n".join(f"{indent}  {json.dumps(_lists(row))}" for row in values)
+    return f"[\n{inner}\n{indent}]"
+
+
+def _lists(values):
+    """Nested tuples as nested lists (rows copied whole, not number by number)."""
+    if not isinstance(values, (list, tuple)):
+        return values
+    if not values or not isinstance(values[0], (list, tuple)):
+        return list(values)
+    return [_lists(v) for v in values]
 
 

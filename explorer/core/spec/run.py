@@ -20,8 +20,8 @@ from ..errors import ConfigError, ExplorerError, FieldProblem
 from ..expr import EvalContext, ExpressionError, compile_expression
 from ..taps import output_taps, sequence_taps
 from ..theano_scan import scan, until
-from .cost import data_problems, run_problems, step_problems
-from .model import ScanSpec
+from .cost import array_cost, data_problems, run_problems, step_problems
+from .model import ArraySpec, ScanSpec
 from .names import aliases, step_args
 from .steps import step_count
 from .validate import expression_fields, validate
@@ -127,10 +127,12 @@ def _evaluate_data(p: _Prepared) -> None:
     problems: list[FieldProblem] = []
     statics: dict[str, torch.Tensor] = {}
     for i, n in enumerate(spec.non_sequences):
-        statics[n.name] = _value(p, f"non_sequences[{i}].value", statics, problems)
+        statics[n.name] = (_value(p, f"non_sequences[{i}].value", statics, problems) if n.array is None else
+                           _array(p, f"non_sequences[{i}].array", n.array, problems))
     p.values.update(statics)
     for i, s in enumerate(spec.sequences):
-        data = _value(p, f"sequences[{i}].data", statics, problems)
+        data = (_value(p, f"sequences[{i}].data", statics, problems) if s.array is None else
+                _array(p, f"sequences[{i}].array", s.array, problems))
         if data is None:
             continue
         if data.dim() == 0:
@@ -189,6 +191,29 @@ def _value(p: _Prepared, path: str, env: dict, problems: list) -> torch.Tensor |
         return None
     if value.is_floating_point() and value.dtype != p.ctx.dtype:
         value = value.to(p.ctx.dtype)
+    return value
+
+
+def _array(p: _Prepared, path: str, array: ArraySpec, problems: list) -> torch.Tensor | None:
+    """An array's numbers as a tensor of the spec's dtype, charged to the data's budget first."""
+    try:
+        p.meter.charge(*array_cost(array, p.ctx.dtype))
+    except budget.OverBudget as exc:
+        problems.append(FieldProblem(path, f"the array {exc.message}"))
+        return None
+    try:  # the decoder checked a file's numbers; a spec built in code gets its problems here
+        value = torch.tensor(array.values, dtype=getattr(torch, array.dtype), device=p.ctx.device)
+    except (TypeError, ValueError, RuntimeError, OverflowError) as exc:
+        problems.append(FieldProblem(f"{path}.values", f"cannot be read as numbers ({exc}): give nested lists "
+                                     "of numbers, every row as long as the first"))
+        return None
+    if value.dtype != p.ctx.dtype:
+        value = value.to(p.ctx.dtype)
+    if value.numel() and not bool(torch.isfinite(value).all()):
+        problems.append(FieldProblem(f"{path}.values", f"holds numbers that are not finite in {p.spec.dtype} (NaN, "
+                                     "infinity, or beyond float32's ±3.4e38): give finite numbers, or make the "
+                                     "spec's dtype float64"))
+        return None
     return value
 
 

@@ -20,6 +20,7 @@ def validate(spec: ScanSpec) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     problems += _names(spec)
     problems += _structure(spec)
+    problems += _arrays(spec)
     for field, text, scope in expression_fields(spec):
         if not text or not text.strip():
             problems.append(FieldProblem(field, "is empty; write an expression"))
@@ -32,12 +33,15 @@ def validate(spec: ScanSpec) -> list[FieldProblem]:
 
 
 def expression_fields(spec: ScanSpec):
-    """(field path, text, names it may read) for every expression in the spec."""
+    """(field path, text, names it may read) for every expression in the spec (a row whose
+    numbers are an ``array`` has none)."""
     statics = [n.name for n in spec.non_sequences]
     for i, n in enumerate(spec.non_sequences):
-        yield f"non_sequences[{i}].value", n.value, set(statics[:i])
+        if n.array is None:
+            yield f"non_sequences[{i}].value", n.value, set(statics[:i])
     for i, s in enumerate(spec.sequences):
-        yield f"sequences[{i}].data", s.data, set(statics)
+        if s.array is None:
+            yield f"sequences[{i}].data", s.data, set(statics)
     for i, o in enumerate(spec.outputs):
         if o.initial is not None:
             yield f"outputs[{i}].initial", o.initial, set(statics)
@@ -66,6 +70,29 @@ def _names(spec: ScanSpec) -> list[FieldProblem]:
                 problems.append(FieldProblem(field, f"'{item.name}' is already the name of {seen[item.name]}; names must be unique"))
             else:
                 seen[item.name] = f"{key}[{i}]"
+    return problems
+
+
+def _arrays(spec: ScanSpec) -> list[FieldProblem]:
+    """Rows whose numbers are an array: no expression beside it, a known dtype, a list. Cheap
+    (the GUI thread runs it on every edit): the numbers themselves were checked by the decoder,
+    and are read again when the data is evaluated (:mod:`.run`)."""
+    problems = []
+    for key, text_field, items in (("non_sequences", "value", spec.non_sequences),
+                                   ("sequences", "data", spec.sequences)):
+        for i, item in enumerate(items):
+            array, text = item.array, getattr(item, text_field)
+            if array is None:
+                continue
+            if text and text.strip():
+                problems.append(FieldProblem(f"{key}[{i}].{text_field}", f"is given and so is an array: give one "
+                                             f"or the other (clear {text_field} to use the array's numbers)"))
+            if array.dtype not in DTYPES:
+                problems.append(FieldProblem(f"{key}[{i}].array.dtype",
+                                             f"'{array.dtype}' is not one of {', '.join(DTYPES)}"))
+            if not isinstance(array.values, (list, tuple)):
+                problems.append(FieldProblem(f"{key}[{i}].array.values", "must be a list of numbers (lists of "
+                                             "lists for more dimensions)"))
     return problems
 
 

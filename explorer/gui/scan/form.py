@@ -16,19 +16,20 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBox
 from explorer.core.errors import ConfigError, FieldProblem
 from explorer.core.spec import NonSequenceSpec, OutputSpec, ScanSpec, SequenceSpec, StepVariable
 
-from .rows import NonSequenceRow, OutputRow, RowList, SequenceRow, StepVariableRow
+from .array_rows import ArrayNonSequenceRow, ArraySequenceRow
+from .rows import OutputRow, RowList, StepVariableRow
 from .settings import AboutBox, LoopBox
 
 # key, row type, title, what it is, text when empty
 SECTIONS = [
-    ("sequences", SequenceRow, "Sequences",
+    ("sequences", ArraySequenceRow, "Sequences",
      "Walked along their first axis: step t gets element t (taps pick other elements).",
      "No sequences: the scan runs a fixed number of steps (set 'steps' below)."),
     ("outputs", OutputRow, "Outputs",
      "Computed at every step and stacked over the steps. A fed-back output's past values "
      "are inputs of the next step.",
      "No outputs yet: add one, the value each step computes."),
-    ("non_sequences", NonSequenceRow, "Non-sequences",
+    ("non_sequences", ArrayNonSequenceRow, "Non-sequences",
      "Passed whole and unchanged to every step, after the sequences and outputs (weights, constants).",
      "None."),
     ("step_variables", StepVariableRow, "Step variables",
@@ -36,6 +37,8 @@ SECTIONS = [
      "None."),
 ]
 _PATH = re.compile(r"^(?P<key>\w+)(?:\[(?P<i>\d+)\](?:\.(?P<field>\w+))?)?$")
+_ARRAY_PART = re.compile(r"\.array\b.*$")  # "non_sequences[0].array.values[3]": shown on the row's summary
+_ARRAY_SHOWN_IN = {"sequences": "data", "non_sequences": "value"}
 _NEW = {"sequences": lambda n: SequenceSpec(n, "arange(5)"),
         "outputs": lambda n: OutputSpec(n, "", "0.0"),
         "non_sequences": lambda n: NonSequenceSpec(n, "1.0"),
@@ -150,10 +153,12 @@ class ScanForm(QWidget):
 
     def widget_for(self, path: str) -> QWidget | None:
         """The widget showing field ``path`` (``outputs[1].expression``, ``n_steps``...)."""
-        m = _PATH.match(path)
+        m = _PATH.match(_ARRAY_PART.sub(".array", path))
         if not m:
             return None
         key, index, field = m.group("key"), m.group("i"), m.group("field")
+        if field == "array":
+            field = _ARRAY_SHOWN_IN.get(key, field)
         if key in self.lists:
             if index is None:
                 return self.groups[key]

@@ -21,7 +21,7 @@ from .fields import PROBLEM_COLOR, mark, unmark
 if TYPE_CHECKING:  # the marker is torch-free (the Model form's custom cell uses it); the spec is not
     from explorer.core.spec import ScanSpec
 
-_ROW = re.compile(r"^(?P<key>\w+)\[(?P<i>\d+)\](?:\.(?P<field>\w+))?$")
+_ROW = re.compile(r"^(?P<key>\w+)\[(?P<i>\d+)\](?:\.(?P<field>\w+(?:[.\w]|\[\d+\])*))?$")  # array.values[3][1] too
 _KINDS = {"sequences": "sequence", "outputs": "output", "non_sequences": "non-sequence",
           "step_variables": "step variable"}
 _SINGLE = {"n_steps": "steps", "until": "stop when", "go_backwards": "go backwards"}

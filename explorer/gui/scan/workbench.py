@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import json
-
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
                                QScrollArea, QSizePolicy, QSplitter, QToolBar, QVBoxLayout, QWidget)
@@ -20,7 +18,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, Q
 from explorer.core.errors import ConfigError, FieldProblem
 from explorer.core.presets import load_preset, read_json
 from explorer.core.spec import ScanRun, ScanSpec
-from explorer.core.spec.model import OutputSpec, SequenceSpec
+from explorer.core.spec.model import OutputSpec, SequenceSpec, dump_json
 
 from .fields import ExpressionEdit
 from .form import ScanForm
@@ -60,6 +58,7 @@ class ScanWorkbench(QWidget):
         self._functions: FunctionHelp | None = None  # made on first use
         self._last_expression: ExpressionEdit | None = None  # where a chosen function goes
         self._edited_from: str | None = None  # the loaded program's title once the form changed it
+        self._run_when_stopped = False  # load_and_run while a run of the old program was stopping
         self._build_toolbar()
         self._build_layout()
         self._connect()
@@ -160,6 +159,17 @@ class ScanWorkbench(QWidget):
         self.form.set_spec(spec)
         self.results.clear("Press Run (Ctrl+Enter) to run this scan.")
         self.checker.now()
+
+    def load_and_run(self, spec: ScanSpec) -> None:
+        """Show ``spec`` and run it (a trained model opened from the RNN lab); a run of the
+        old program is cancelled first, and this one starts when it has stopped."""
+        self.set_spec(spec)
+        self._edited_from = None
+        self._run_pending = False  # a Run pressed for the old program is not one for this
+        if self.runner.is_running():
+            self._run_when_stopped = True
+        else:
+            self.run()
 
     def new_scan(self) -> None:
         """An empty program: one sequence, one output fed back, ready to edit."""
@@ -309,6 +319,9 @@ class ScanWorkbench(QWidget):
         self._progress_action.setVisible(on)
         self._enable()
         self.busy.emit(on)
+        if not on and self._run_when_stopped:
+            self._run_when_stopped = False
+            QTimer.singleShot(0, self.run)  # after the old run's own signals (cancelled) are through
 
     def _enable(self) -> None:
         running = self.runner.is_running()
@@ -353,7 +366,7 @@ class ScanWorkbench(QWidget):
             data = self.spec().to_dict()
             if data.get("expected") is None:
                 data.pop("expected", None)  # no source numbers: none saved (an edited preset's are stale)
-            Path(path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+            Path(path).write_text(dump_json(data) + "\n", encoding="utf-8")  # an array's rows one per line
         except (ConfigError, OSError) as exc:
             self.message.emit(f"cannot save {path}: {exc}")
             return False

@@ -20,7 +20,7 @@ def trained_window(window, qtbot):
     window.play()
     wait_state(qtbot, window.session, DONE)
     panel = window.testing
-    qtbot.waitUntil(lambda: panel.model is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: panel.model is not None and panel.idle(), timeout=30_000)
     return window
 
 
@@ -32,10 +32,11 @@ def test_the_panel_tests_the_finished_runs_weights(trained_window):
 
 
 @pytest.mark.parametrize("family", ["train", "sine", "nonzero_mean", "longer"])
-def test_predictions_for_each_family(trained_window, family):
+def test_predictions_for_each_family(trained_window, family, qtbot):
     panel = trained_window.testing
     panel.family.setCurrentIndex(panel.family.findData(family))
     panel.count.setValue(3)
+    qtbot.waitUntil(panel.idle, timeout=30_000)  # scored on a worker; the latest request is shown
     shown = [p for p in panel.example_plots if p.isVisibleTo(panel)]
     assert len(shown) == 3
     for plot in shown:
@@ -47,9 +48,11 @@ def test_predictions_for_each_family(trained_window, family):
     assert panel.mean_error.text().startswith("mean error")
 
 
-def test_typed_probe_updates_at_once(trained_window):
+def test_typed_probe_updates_as_you_type(trained_window, qtbot):
     panel = trained_window.testing
-    panel.typed.setText("1, 2, 2, 2")
+    for text in ("1", "1, 2", "1, 2, 2", "1, 2, 2, 2"):  # keystrokes faster than the worker: the last one shows
+        panel.typed.setText(text)
+    qtbot.waitUntil(panel.idle, timeout=30_000)
     t, target = panel.typed_plot.targets.getOriginalDataset()
     assert target.tolist() == [1, 3, 5, 7]
     _, pred = panel.typed_plot.predictions.getOriginalDataset()
@@ -90,9 +93,39 @@ def test_long_sequence_tasks_are_shown_in_short_windows(window, qtbot):
     window.play()
     wait_state(qtbot, window.session, DONE)
     panel = window.testing
-    qtbot.waitUntil(lambda: panel.model is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: panel.model is not None and panel.idle(), timeout=30_000)
     t, pred = panel.example_plots[0].predictions.getOriginalDataset()
     assert len(t) == 80 and np.all((0 <= pred[np.isfinite(pred)]) & (pred[np.isfinite(pred)] <= 1))
     panel.typed.setText("1 0 0 1 1 0 1 0 0 0")
+    qtbot.waitUntil(panel.idle, timeout=30_000)
     _, target = panel.typed_plot.targets.getOriginalDataset()
     assert target[3] == 1.0  # P(Y=1) = 0.5 + 0.5 x[0]
+
+
+def test_testing_never_computes_on_the_gui_thread(trained_window, qtbot, monkeypatch):
+    """Building the model, scoring the examples and the typed probe run on workers: a slow
+    model (seconds on long sequences) never freezes the window."""
+    import threading
+
+    from explorer.core.lab import qualitative
+
+    panel, main = trained_window.testing, threading.main_thread()
+    threads = []
+    score = qualitative.score
+    monkeypatch.setattr(qualitative, "score", lambda *a, **k: (threads.append(threading.current_thread()),
+                                                               score(*a, **k))[1])
+    panel.refresh_weights()
+    qtbot.waitUntil(lambda: len(threads) >= 1 and panel.idle(), timeout=30_000)
+    panel.seed.setValue(panel.seed.value() + 1)
+    qtbot.waitUntil(lambda: len(threads) >= 2 and panel.idle(), timeout=30_000)
+    assert threads and all(t is not main for t in threads)
+    assert panel.mean_error.text().startswith("mean error")
+
+
+def test_answers_for_a_forgotten_model_are_dropped(trained_window, qtbot):
+    panel = trained_window.testing
+    panel.seed.setValue(panel.seed.value() + 1)  # a job in flight ...
+    panel.forget()  # ... and Reset meanwhile
+    qtbot.waitUntil(panel.idle, timeout=30_000)
+    x, _ = panel.example_plots[0].predictions.getOriginalDataset()
+    assert panel.model is None and (x is None or len(x) == 0)

@@ -121,7 +121,7 @@ def test_preset_titles_show_their_cli_names_and_a_disabled_box_says_why(window):
 
 def test_the_testing_panel_follows_the_model(finished, qtbot):
     panel = finished.testing
-    qtbot.waitUntil(lambda: panel.model is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: panel.model is not None and panel.idle(), timeout=20_000)
     assert "step 60" in panel.weights.text()
     panel.typed.setText("1, two, 3")
     assert "two" in panel.typed_error.text()

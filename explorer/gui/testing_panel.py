@@ -3,7 +3,10 @@
 
 The panel works on a CPU copy of the weights taken between two training steps (when the
 run pauses or ends, and every few seconds while it trains), so testing never disturbs
-training. Computing is in :mod:`explorer.core.lab.qualitative`; this file lays out and draws.
+training. Computing is in :mod:`explorer.core.lab.qualitative` and runs on worker threads
+(building the model, scoring examples, the typed probe: a long-sequence model took seconds on
+the GUI thread); each kind of work shows only its latest request's answer. This file lays out
+and draws.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 from .plots.base import WheelScrolls, pen, plain_axes
 from .plots.probe import shown_columns, shown_inputs
 from .session import DONE, IDLE, PAUSED, RUNNING
-from .threads import BackgroundCall
+from .threads import BackgroundCall, Jobs
 
 def _q():
     """The core's qualitative module (it imports torch: loaded on first use, not with the window)."""
@@ -79,6 +82,11 @@ class TestingPanel(QScrollArea):
         self.snapshot: tuple | None = None  # (step, config, loss, weights) of the model shown
         self._measure: BackgroundCall | None = None
         self._to_scan: BackgroundCall | None = None
+        self._jobs = Jobs(self)  # model builds, examples, the typed probe: off the GUI thread
+        self._asked: dict[str, int] = {}  # kind -> number of its latest request
+        self._running: set[str] = set()  # kinds with a job in flight
+        self._queued: dict[str, tuple] = {}  # kind -> the request waiting for that job
+        self._generation = 0  # bumped by forget(): answers for a forgotten model are dropped
         self.setWidgetResizable(True)
         self.setMinimumWidth(330)
         body = QWidget()
@@ -175,6 +183,8 @@ class TestingPanel(QScrollArea):
 
     def forget(self, why: str = NO_MODEL) -> None:
         """Drop the model shown (Reset, a new run, a new preset): nothing stale stays."""
+        self._generation += 1
+        self._queued.clear()
         self.model = None
         self.weights_step = None
         self.snapshot = None
@@ -203,14 +213,25 @@ class TestingPanel(QScrollArea):
         self.session.with_trainer(lambda t: (t.step, t.config, t.task.loss, t.snapshot()), self._got_weights)
 
     def _got_weights(self, answer) -> None:
-        from explorer.core.lab.probe import load_model
-        from explorer.core.lab.tasks import make_task
-
         step, config, loss, state = answer
-        if self.task is None or self.task.config != config.task:
-            self.task = make_task(config.task)
+        task = self.task if self.task is not None and self.task.config == config.task else None
+
+        def build():
+            from explorer.core.lab.probe import load_model
+            from explorer.core.lab.tasks import make_task
+
+            t = task or make_task(config.task)  # a new task makes its data: not on the GUI thread
+            return t, load_model(config.model, state, loss, t.input_size)
+
+        self._compute("model", build, lambda built: self._show_model(built, answer))
+
+    def _show_model(self, built, answer) -> None:
+        task, model = built
+        step, config, loss, state = answer
+        if task is not self.task:
+            self.task = task
             self._new_task()
-        self.model = load_model(config.model, state, loss, self.task.input_size)
+        self.model = model
         self.weights_step = step
         self.snapshot = (step, config, loss, state)
         when = {RUNNING: "while training", PAUSED: "paused", DONE: "run ended"}.get(self.session.state, "")
@@ -219,6 +240,46 @@ class TestingPanel(QScrollArea):
         self._set_enabled(True)
         self.draw_examples()
         self.predict_typed()
+
+    # -- work off the GUI thread -------------------------------------------------------------------
+    def _compute(self, kind: str, fn, show) -> None:
+        """``fn()`` on a worker, then ``show(result)`` here, unless a newer request of the same
+        kind came meanwhile (or the model was forgotten): one job per kind at a time, and only
+        the latest waiting request runs next."""
+        number = self._asked[kind] = self._asked.get(kind, 0) + 1
+        request = (fn, show, number, self._generation)
+        if kind in self._running:
+            self._queued[kind] = request
+            return
+        self._start(kind, *request)
+
+    def _start(self, kind: str, fn, show, number: int, generation: int) -> None:
+        self._running.add(kind)
+
+        def current() -> bool:
+            return number == self._asked.get(kind) and generation == self._generation
+
+        def done(result) -> None:
+            self._finish(kind)
+            if current():
+                show(result)
+
+        def failed(text: str) -> None:
+            self._finish(kind)
+            if current():
+                self.message.emit(f"testing panel: {text}")
+
+        self._jobs.run(fn, done, failed)
+
+    def _finish(self, kind: str) -> None:
+        self._running.discard(kind)
+        waiting = self._queued.pop(kind, None)
+        if waiting is not None:
+            self._start(kind, *waiting)
+
+    def idle(self) -> bool:
+        """No model build, example or typed probe is being computed (the tests wait for it)."""
+        return not self._running and not self._queued
 
     def _new_task(self) -> None:
         q = _q()
@@ -277,33 +338,44 @@ class TestingPanel(QScrollArea):
     def draw_examples(self) -> None:
         if self.model is None:
             return
-        q = _q()
+        q, model, task = _q(), self.model, self.task
         family = self.family.currentData() or "train"
-        length = SHOWN_STEPS if self.task.max_length() > 4 * SHOWN_STEPS and family == "train" else None
-        scored = q.score(self.model, q.draw(self.task, family, self.count.value(), self.seed.value(), length))
+        count, seed = self.count.value(), self.seed.value()
+        length = SHOWN_STEPS if task.max_length() > 4 * SHOWN_STEPS and family == "train" else None
+        self._compute("examples", lambda: q.score(model, q.draw(task, family, count, seed, length)),
+                      lambda scored: self._show_examples(scored, family))
+
+    def _show_examples(self, scored, family: str) -> None:
         ex = scored.examples
         for i, plot in enumerate(self.example_plots):
             plot.setVisible(i < len(scored.errors))
             if i < len(scored.errors):
                 plot.show_example(ex.inputs[i], ex.targets[i], scored.predictions[i], ex.mask[i],
                                   f"example {i + 1}: error {scored.errors[i]:.4g}")
-        self.mean_error.setText(f"mean error {scored.errors.mean():.4g} on {q.TITLES.get(family, family)}")
+        self.mean_error.setText(f"mean error {scored.errors.mean():.4g} on {_q().TITLES.get(family, family)}")
 
     def predict_typed(self) -> None:
         if self.model is None or not self.typed.isEnabled():
             return
-        from explorer.core.lab.probe import predict
-
-        q = _q()
+        q, model = _q(), self.model
         try:
             x = q.parse_probe(self.task, self.typed.text())
         except ValueError as exc:
+            self._asked["typed"] = self._asked.get("typed", 0) + 1  # an answer still on its way is stale now
             self.typed_error.setText(str(exc))
             self.typed_plot.clear_example("no prediction: fix the sequence above")
             return
         self.typed_error.setText("")
         target = q.probe_targets(self.task, x)
-        prediction = predict(self.model, x)["predictions"]  # (T, O)
+
+        def predicted():
+            from explorer.core.lab.probe import predict
+
+            return predict(model, x)["predictions"]  # (T, O)
+
+        self._compute("typed", predicted, lambda prediction: self._show_typed(x, target, prediction))
+
+    def _show_typed(self, x, target, prediction) -> None:
         y = target if target is not None else np.full_like(prediction, np.nan)
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged model's errors are inf
             error = float(np.mean((prediction - y) ** 2)) if target is not None else float("nan")
@@ -334,6 +406,7 @@ class TestingPanel(QScrollArea):
 
     def shutdown(self) -> None:
         self.timer.stop()
-        for job in (self._measure, self._to_scan):
+        self._queued.clear()
+        for job in (self._measure, self._to_scan, *self._jobs.all):
             if job is not None:
                 job.wait(30_000)

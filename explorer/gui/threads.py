@@ -97,7 +97,13 @@ class Jobs:
         job = BackgroundCall(fn, self.parent)
         job.finished.connect(done)
         job.failed.connect(lambda text, _: failed(text))
-        job.finished.connect(lambda _: self.all.remove(job))
-        job.failed.connect(lambda *_: self.all.remove(job))
+        job.finished.connect(lambda _: self._forget(job))
+        job.failed.connect(lambda *_: self._forget(job))
         self.all.append(job)
         job.start()
+
+    def _forget(self, job: BackgroundCall) -> None:
+        """An answered job leaves the list and its owner (a child kept for the owner's life was a
+        leak: the testing panel makes three a refresh)."""
+        self.all.remove(job)
+        job.deleteLater()

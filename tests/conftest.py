@@ -1,5 +1,6 @@
 """Shared test setup: Qt offscreen, one torch thread, and no thread may outlive its test."""
 
+import gc
 import os
 import sys
 import threading
@@ -58,26 +59,17 @@ def no_leaked_threads():
 
 @pytest.fixture(autouse=True)
 def collect_a_gui_tests_garbage(request):
-    """A GUI test runs as the app does, with cycles collected on the GUI thread only
-    (explorer.gui.collector: automatic collection off, a GUI timer collects), and its garbage
-    (closed windows in reference cycles) is collected here at its end, on the GUI thread: a
-    collection on a worker thread destroys Qt objects there (seen: deadlocks in ~QObject during a
-    numba compile and during torch._dynamo's import on a training thread)."""
-    if "qtbot" not in request.fixturenames:
-        yield
-        return
-    request.getfixturevalue("qapp")
-    from explorer.gui.collector import GuiThreadCollector
-
-    collector = GuiThreadCollector().start()
+    """After a GUI test, collect its garbage (closed windows in reference cycles) here, on the
+    GUI thread: left for later, a collection triggered on a later test's worker thread would
+    destroy those Qt objects there (seen: a deadlock in ~QObject during a numba compile)."""
     yield
-    from PySide6.QtCore import QCoreApplication, QEvent
+    if "qtbot" in request.fixturenames:
+        from PySide6.QtCore import QCoreApplication, QEvent
 
-    if QCoreApplication.instance() is not None:  # first the widgets qtbot closed (deleteLater)
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        QCoreApplication.processEvents()
-    collector.stop()  # a full collection here, then automatic collection again
-    collector.deleteLater()
+        if QCoreApplication.instance() is not None:  # first the widgets qtbot closed (deleteLater)
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+            QCoreApplication.processEvents()
+        gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -184,7 +184,8 @@ def test_open_puts_the_config_in_the_forms_and_the_weights_in_the_testing_panel(
         panel.open_run(rec.id)
     got, problems = window.forms.config()
     assert problems == [] and got.model.hidden_size == 12 and got.train == config.train
-    assert window.testing.model is not None and window.testing.weights_step == 20
+    qtbot.waitUntil(lambda: window.testing.model is not None and window.testing.idle(), timeout=30_000)
+    assert window.testing.weights_step == 20  # the model is built on a worker
 
 
 def test_play_in_the_window_records_a_run_with_its_metrics(window, store, qtbot):

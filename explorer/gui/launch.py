@@ -26,9 +26,6 @@ def run_window(args) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Scan Explorer")
     app.setOrganizationName("ScanExplorer")
-    from .collector import GuiThreadCollector
-
-    GuiThreadCollector(app).start()  # cycles are freed on this thread only (never a worker's)
 
     from .main_window import MainWindow
 

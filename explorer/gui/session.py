@@ -8,6 +8,7 @@ the window redraws from the data on its own timer.
 
 from __future__ import annotations
 
+import gc
 from typing import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -151,6 +152,11 @@ class TrainingSession(QObject):
         self.config, self.final = config, None
         self.control = TrainControl()
         make = make or self._make_trainer(config)
+        # Collect the GUI's cyclic garbage here, on the GUI thread, before the training thread
+        # starts its burst of allocations (imports, the first kernels): a collection triggered
+        # there would destroy closed widgets' Qt objects off the GUI thread (seen: a deadlock in
+        # ~QObject while torch._dynamo was imported on the training thread).
+        gc.collect()
         recorder = self.recorder_factory(resuming) if self.recorder_factory is not None else None
         runner = TrainingRunner(make, self.control, paused=paused, describe=_describe, parent=self, recorder=recorder)
         runner.ready.connect(self._on_ready)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 from .plots.base import WheelScrolls, pen, plain_axes
 from .plots.probe import shown_columns, shown_inputs
 from .session import DONE, IDLE, PAUSED, RUNNING
-from .threads import BackgroundCall, Jobs
+from .threads import BackgroundCall, WorkQueue
 
 def _q():
     """The core's qualitative module (it imports torch: loaded on first use, not with the window)."""
@@ -82,7 +82,7 @@ class TestingPanel(QScrollArea):
         self.snapshot: tuple | None = None  # (step, config, loss, weights) of the model shown
         self._measure: BackgroundCall | None = None
         self._to_scan: BackgroundCall | None = None
-        self._jobs = Jobs(self)  # model builds, examples, the typed probe: off the GUI thread
+        self._jobs = WorkQueue(self)  # model builds, examples, the typed probe: off the GUI thread
         self._asked: dict[str, int] = {}  # kind -> number of its latest request
         self._running: set[str] = set()  # kinds with a job in flight
         self._queued: dict[str, tuple] = {}  # kind -> the request waiting for that job
@@ -407,6 +407,7 @@ class TestingPanel(QScrollArea):
     def shutdown(self) -> None:
         self.timer.stop()
         self._queued.clear()
-        for job in (self._measure, self._to_scan, *self._jobs.all):
+        self._jobs.shutdown()
+        for job in (self._measure, self._to_scan):
             if job is not None:
                 job.wait(30_000)

@@ -97,13 +97,71 @@ class Jobs:
         job = BackgroundCall(fn, self.parent)
         job.finished.connect(done)
         job.failed.connect(lambda text, _: failed(text))
-        job.finished.connect(lambda _: self._forget(job))
-        job.failed.connect(lambda *_: self._forget(job))
+        job.finished.connect(lambda _: self.all.remove(job))
+        job.failed.connect(lambda *_: self.all.remove(job))
         self.all.append(job)
         job.start()
 
-    def _forget(self, job: BackgroundCall) -> None:
-        """An answered job leaves the list and its owner (a child kept for the owner's life was a
-        leak: the testing panel makes three a refresh)."""
-        self.all.remove(job)
-        job.deleteLater()
+
+class _Runner(QObject):
+    answered = Signal(int, bool, object)  # (request, ok, result or message)
+
+    @Slot(int, object)
+    def run(self, key: int, fn) -> None:
+        try:
+            result = fn()
+        except Exception as exc:  # noqa: BLE001 - reported to the GUI, never swallowed
+            self.answered.emit(key, False, str(exc) or type(exc).__name__)
+        else:
+            self.answered.emit(key, True, result)
+
+
+class WorkQueue(QObject):
+    """One worker thread that runs submitted callables in order: ``run(fn, done, failed)`` calls
+    ``done(result)`` or ``failed(message)`` on the GUI thread. No objects are made per call (a
+    QThread per call, kept by its owner, grew without end). The thread runs while calls are
+    pending and stops when the last one has answered (so a dropped owner leaves none running);
+    the next call starts it again."""
+
+    _submit = Signal(int, object)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._thread = QThread()
+        self._runner = _Runner()
+        self._runner.moveToThread(self._thread)
+        self._submit.connect(self._runner.run)  # queued: runs on the worker
+        self._runner.answered.connect(self._answered)  # queued: back on the GUI thread
+        self._answers: dict[int, tuple[Callable, Callable]] = {}
+        self._next = 0
+        self._stopping = False  # quit() was called: wait for the loop to end before starting again
+
+    def run(self, fn: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[str], None]) -> None:
+        if self._stopping:
+            self._thread.wait()  # its loop is ending (nothing was running): a call posted now would be lost
+            self._stopping = False
+        if not self._thread.isRunning():
+            track(self._thread)
+            self._thread.start()
+        self._next += 1
+        self._answers[self._next] = (done, failed)
+        self._submit.emit(self._next, fn)
+
+    def busy(self) -> bool:
+        return bool(self._answers)
+
+    @Slot(int, bool, object)
+    def _answered(self, key: int, ok: bool, value) -> None:
+        done, failed = self._answers.pop(key, (None, None))
+        if not self._answers:
+            self._thread.quit()
+            self._stopping = True
+        if done is not None:
+            (done if ok else failed)(value)
+
+    def shutdown(self, ms: int = 30_000) -> None:
+        """Drop the answers still to come and join the thread (after the call running now)."""
+        self._answers.clear()
+        self._thread.quit()
+        self._thread.wait(ms)
+        self._stopping = False

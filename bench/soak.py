@@ -1,8 +1,9 @@
 """Five minutes of live training in the window: GUI-thread gaps and memory (issue 9's soak).
 
 The real window (xcb under a display, else offscreen) trains the default preset (a GRU) with
-every diagnostic on, the Inside tab shown; whenever a run ends it is reset and started again, so
-the whole time is live training with plots, probes, run records and the testing panel. A 10 ms
+every diagnostic on, the Inside tab shown (``--tab``), as one long run (``--steps``, stopped when the
+time is up: live training with plots, probes, the run record and the testing panel refreshing
+every 3 s); with ``--restart`` short runs instead, each reset and started again when it ends. A 10 ms
 QTimer on the GUI thread records every gap between its ticks; RSS is sampled every 5 s.
 
 Targets: no GUI gap over 100 ms; flat RSS (the last minute's median within 5% of the second
@@ -32,6 +33,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--preset", default="default")
+    parser.add_argument("--steps", type=int, default=1_000_000)
+    parser.add_argument("--restart", action="store_true", help="the preset's own steps, run after run")
+    parser.add_argument("--tab", type=int, default=3, help="the diagnostics tab shown (3: Inside, 0: gradient norms)")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb" if os.environ.get("DISPLAY") else "offscreen")
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
@@ -48,7 +52,9 @@ def main() -> None:
     window.resize(1500, 950)
     window.show()
     app.processEvents()
-    window.plots.diagnostics.setCurrentWidget(window.plots.inside.parentWidget())
+    window.plots.diagnostics.setCurrentIndex(args.tab)
+    if not args.restart:
+        window.forms.forms["train"].editors["steps"].setText(str(args.steps))
 
     gaps: list[tuple[float, float]] = []  # (seconds since start, gap ms beyond the 10 ms interval)
     rss: list[tuple[float, float]] = []

@@ -21,8 +21,9 @@ def _train(window, qtbot, config):
     qtbot.waitExposed(window)
     window.play()
     wait_state(qtbot, window.session, DONE)
-    window.plots.refresh()
-    return window.plots.inside
+    view = window.plots.inside
+    qtbot.waitUntil(lambda: view.up_to_date(window.session.data), timeout=10_000)  # a few panes a frame
+    return view
 
 
 @pytest.mark.parametrize("cell,gates", [("gru", "rzn"), ("lstm", "ifgo")])
@@ -69,7 +70,7 @@ def test_a_new_run_clears_the_tab(window, qtbot):
     view = _train(window, qtbot, small_config(probe_every=10))
     assert view.units_image.image is not None
     window.session.reset()
-    window.plots.refresh()
+    qtbot.waitUntil(lambda: view.up_to_date(window.session.data), timeout=10_000)
     assert window.session.data.inside is None
     assert view.units_image.image is None and view.placeholders[view.units_plot].isVisible()
 
@@ -82,3 +83,28 @@ def test_the_tab_enlarges_and_exports(window, qtbot, tmp_path):
     paths = window.plots.export_svg(tmp_path)
     svg = tmp_path / "inside.svg"
     assert svg in paths and svg.stat().st_size > 1000
+
+
+def test_a_new_probe_is_drawn_a_few_panes_per_frame(window, qtbot):
+    """Six panes at once cost a frame over 100 ms on xcb (the soak's gaps): each frame draws
+    panes for at most PANE_BUDGET_S, and every pane catches up within a few frames."""
+    from explorer.gui.plots import inside as module
+
+    view = _train(window, qtbot, small_config(probe_every=10))
+    data = window.session.data
+    data.probe_version += 1  # a new probe
+    calls = []
+    for name in ("_draw_units", "_draw_gates", "_draw_pca", "_draw_eigen", "_draw_history"):
+        real = getattr(view, name)
+        setattr(view, name, lambda *a, real=real, name=name: (calls.append(name), real(*a)))
+    view._seen = None
+    original = module.PANE_BUDGET_S
+    module.PANE_BUDGET_S = 0.0  # one pane per frame
+    try:
+        view.refresh(data)
+        assert len(calls) == 1 and not view.up_to_date(data)
+        for _ in range(4):
+            view.refresh(data)
+    finally:
+        module.PANE_BUDGET_S = original
+    assert len(calls) == 5 and view.up_to_date(data)

@@ -13,6 +13,8 @@ Units (and the gates' rows with them) are sorted by their variance over the prob
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
@@ -23,6 +25,16 @@ from explorer.core.lab.inside import GATES, SATURATED, SIGMOID_GATES
 from ..run_data import RunData
 from .base import Enlargeable, TimedPaint, WheelScrolls, cache_axes, key_html, pen, plain_axes
 
+PANE_BUDGET_S = 0.008  # drawing time per frame for this tab (a new probe's six panes spread over frames)
+TIME_SHADES = 8  # the PCA points' colours by time
+
+
+def _TIME_BRUSHES(cache=[]):  # noqa: N802, B006 - made once, on first use (needs a QApplication)
+    if not cache:
+        cache.extend(pg.mkBrush(c) for c in pg.colormap.get("viridis").map(np.linspace(0, 1, TIME_SHADES), mode="qcolor"))
+    return cache
+
+
 EMPTY = "nothing measured yet:\nthe probe runs every\n'Probe every' steps"
 RECURRENT_NAME = {"vanilla": "W_hh", "relu": "W_hh", "gru": "W_hn", "lstm": "W_hg"}  # GRU: candidate block; LSTM: cell input
 CUSTOM_RECURRENT = "the recurrence"  # the cell's H x H parameter, or its diagonal one
@@ -30,6 +42,39 @@ CUSTOM_RECURRENT = "the recurrence"  # the cell's H x H parameter, or its diagon
 
 def _small(text: str) -> str:
     return f"<span style='font-size:9pt'>{text}</span>"
+
+
+def _coarse(lo: float, hi: float) -> tuple[float, float]:
+    """[lo, hi] widened by a tenth and rounded out to a step of 1, 2 or 5 times a power of ten."""
+    span = hi - lo or abs(hi) or 1.0
+    lo, hi = lo - 0.1 * span, hi + 0.1 * span
+    step = 10 ** np.floor(np.log10(span / 5))
+    for k in (1, 2, 5, 10):
+        if span / (k * step) <= 10:
+            step *= k
+            break
+    return float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step)
+
+
+def fit(plot, x: np.ndarray | None = None, y: np.ndarray | None = None) -> None:
+    """Range a pane over the finite values given, in coarse jumps: only when the data leaves
+    the view or fills under a third of it, so a new probe rarely moves the axes (whose
+    repainting was most of this tab's cost)."""
+    vb = plot.vb
+    vb.disableAutoRange()
+    for axis, values in ((0, x), (1, y)):
+        if values is None:
+            continue
+        values = np.asarray(values, float)
+        values = values[np.isfinite(values)]
+        if not values.size:
+            continue
+        lo, hi = float(values.min()), float(values.max())
+        r0, r1 = vb.viewRange()[axis]
+        if r0 <= lo and hi <= r1 and (hi - lo) >= (r1 - r0) / 3:
+            continue
+        a, b = _coarse(lo, hi)
+        (vb.setXRange if axis == 0 else vb.setYRange)(a, b, padding=0)
 
 
 class _Pane(WheelScrolls, Enlargeable, TimedPaint, pg.PlotWidget):
@@ -77,6 +122,7 @@ class InsideView(QWidget):
         self.setMinimumHeight(260)
         self._build()
         self._seen = None
+        self._todo: list = []  # panes still to draw for the latest probe (a few per frame)
 
     def _pane(self, row: int, col: int, title: str):
         widget = _Pane(title)
@@ -189,35 +235,55 @@ class InsideView(QWidget):
         """Nothing to hide: these panes have no readout."""
 
     def refresh(self, data: RunData, force: bool = False) -> None:
+        """A new probe marks every pane; each call then draws panes for at most ``PANE_BUDGET_S``
+        (at least one), so a frame never stalls the window on all six (``force``: all at once)."""
         version = (data.probe_version, data.generation)
-        if version == self._seen or not (self.isVisible() or force):  # a hidden tab draws when it is shown
+        if not (self.isVisible() or force):  # a hidden tab draws when it is shown
             return
-        self._seen = version
-        self._data = data
-        self._redraw()
+        if version != self._seen:
+            self._seen = version
+            self._data = data
+            self._plan()
+        start = time.perf_counter()
+        while self._todo:
+            self._todo.pop(0)()
+            if not force and time.perf_counter() - start >= PANE_BUDGET_S:
+                break
 
-    def _redraw(self) -> None:
+    def up_to_date(self, data: RunData) -> bool:
+        """Every pane shows ``data``'s latest probe."""
+        return self._seen == (data.probe_version, data.generation) and not self._todo
+
+    def _plan(self) -> None:
+        """The panes to draw for the data now held, in order (or the placeholders when none)."""
         data = getattr(self, "_data", None)
         inside = data.inside if data is not None else None
         if inside is None:
-            for item in (self.units_image, self.gates_image):
-                item.clear()
-            for item in (self.pca_path, self.pca_start, self.eig_points, self.radius_curve, self.sat_curve):
-                item.setData([], [])
-            self.pca_points.setData([], [])
-            self._clear_gate_lines()
-            self.note.setText("")
-            self._placeholder_all(EMPTY)
+            self._todo = [self._clear]
             return
-        self._placeholder_all("")
-        order = inside.order if self.sort_units.isChecked() else np.arange(inside.units.shape[0])
-        self._draw_units(inside, order)
-        self._draw_gates(inside, order)
-        self._draw_pca(inside)
-        self._draw_eigen(data)
-        self._draw_history(data, inside)
+        order = lambda: inside.order if self.sort_units.isChecked() else np.arange(inside.units.shape[0])  # noqa: E731
+        self._todo = [lambda: self._draw_units(inside, order()), lambda: self._draw_gates(inside, order()),
+                      lambda: self._draw_pca(inside), lambda: self._draw_eigen(data),
+                      lambda: self._draw_history(data, inside)]
+
+    def _redraw(self) -> None:
+        """Everything now (the sort toggle, an export)."""
+        self._plan()
+        while self._todo:
+            self._todo.pop(0)()
+
+    def _clear(self) -> None:
+        for item in (self.units_image, self.gates_image):
+            item.clear()
+        for item in (self.pca_path, self.pca_start, self.eig_points, self.radius_curve, self.sat_curve):
+            item.setData([], [])
+        self.pca_points.setData([], [])
+        self._clear_gate_lines()
+        self.note.setText("")
+        self._placeholder_all(EMPTY)
 
     def _draw_units(self, inside, order) -> None:
+        self._placeholder(self.units_plot, "")
         units = inside.units[order]  # (H, T)
         H, T = units.shape
         top = float(np.nanmax(np.abs(units))) if units.size else 1.0
@@ -225,6 +291,7 @@ class InsideView(QWidget):
         self.units_bar.setLevels((-top, top))
         self.units_image.setImage(units, autoLevels=False)
         self.units_image.setRect(QRectF(-0.5, -0.5, T, H))
+        fit(self.units_plot, [-0.5, T - 0.5], [-0.5, H - 0.5])
         self.units_plot.setLabel("left", "unit (busiest on top)" if self.sort_units.isChecked() else "unit")
         busy = int(np.sum(inside.units.var(axis=1) > 1e-3 * max(inside.units.var(axis=1).max(), 1e-30)))
         self.note.setText(f"{busy} of {H} units vary over the probe (variance above 1/1000 of the busiest)")
@@ -235,6 +302,7 @@ class InsideView(QWidget):
         self.gate_lines = []
 
     def _draw_gates(self, inside, order) -> None:
+        self._placeholder(self.gates_plot, "")
         self._clear_gate_lines()
         if inside.gates is None:
             self.gates_image.clear()
@@ -251,6 +319,7 @@ class InsideView(QWidget):
         H, T = blocks[0].shape
         self.gates_image.setImage(image, autoLevels=False, levels=(0.0, 1.0))
         self.gates_image.setRect(QRectF(-0.5, -0.5, T, len(blocks) * H))
+        fit(self.gates_plot, [-0.5, T - 0.5], [-0.5, len(blocks) * H - 0.5])
         self.gates_plot.getAxis("left").setTicks([[((k + 0.5) * H - 0.5, name) for k, name in enumerate(names)]])
         for k in range(1, len(blocks)):
             line = pg.InfiniteLine(pos=k * H - 0.5, angle=0, pen=pen("#ffffff", 2))
@@ -263,17 +332,20 @@ class InsideView(QWidget):
                              "Double-click to enlarge (Esc returns); Ctrl+wheel zooms")
 
     def _draw_pca(self, inside) -> None:
+        self._placeholder(self.pca_plot, "")
         proj = inside.pca  # (T, 2)
         T = proj.shape[0]
-        colours = pg.colormap.get("viridis").map(np.linspace(0, 1, max(T, 1)), mode="qcolor")
-        self.pca_path.setData(proj[:, 0], proj[:, 1])
-        self.pca_points.setData(proj[:, 0], proj[:, 1], brush=colours[:T])
+        shade = np.minimum((np.arange(T) * TIME_SHADES) // max(T, 1), TIME_SHADES - 1)  # a few shades:
+        self.pca_path.setData(proj[:, 0], proj[:, 1])  # each distinct brush renders its own symbol
+        self.pca_points.setData(proj[:, 0], proj[:, 1], brush=[_TIME_BRUSHES()[k] for k in shade])
         self.pca_start.setData(proj[:1, 0], proj[:1, 1])
+        fit(self.pca_plot, proj[:, 0], proj[:, 1])
         a, b = (100 * inside.pca_explained).tolist()
         self.pca_plot.setLabel("bottom", f"PC1 ({a:.0f}%)")
         self.pca_plot.setLabel("left", f"PC2 ({b:.0f}%)")
 
     def _draw_eigen(self, data: RunData) -> None:
+        self._placeholder(self.eig_plot, "")
         which = RECURRENT_NAME.get(self.cell, CUSTOM_RECURRENT)
         if data.eigen is None:
             self.eig_points.setData([], [])
@@ -283,20 +355,28 @@ class InsideView(QWidget):
             return
         step, values, radius = data.eigen
         self.eig_points.setData(values.real, values.imag)
+        reach = max(1.1, 1.1 * float(np.abs(values).max()))  # the unit circle always in view
+        fit(self.eig_plot, [-reach, reach], [-reach, reach])
         self.eig_plot.setTitle(_small(f"eigenvalues of {which}: radius {radius:.3g}"))
         self.eig_plot.getViewWidget().setToolTip(
             f"eigenvalues of {which} measured at step {step:,} (GRU: the candidate block W_hn; LSTM: the cell-input "
             "block W_hg), with the unit circle; spectral radius = the largest |eigenvalue|")
 
     def _draw_history(self, data: RunData, inside) -> None:
+        for plot in (self.radius_plot, self.sat_plot):
+            self._placeholder(plot, "")
         h = data.inside_history
         steps, radius, sat = h["step"], h["spectral_radius"], h["saturation"]
         keep = np.isfinite(radius)
         self.radius_curve.setData(steps[keep], radius[keep])
+        if keep.any():
+            fit(self.radius_plot, steps[keep], np.r_[radius[keep], 1.0])  # the line at 1 in view
         if not keep.any():
             self._placeholder(self.radius_plot, "not measured yet" if self.cell != "custom"
                               else "no recurrent matrix\nfound in this cell")
         keep = np.isfinite(sat)
         self.sat_curve.setData(steps[keep], sat[keep])
+        if keep.any():
+            fit(self.sat_plot, steps[keep])
         if not keep.any():
             self._placeholder(self.sat_plot, "gates: GRU and LSTM\n(this cell has none)")

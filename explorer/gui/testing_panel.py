@@ -30,6 +30,7 @@ def _q():
 
 
 REFRESH_MS = 3000  # while training: a fresh weight snapshot this often (if auto is on)
+SHOW_GAP_MS = 10  # between two example plots' redraws (each its own paint)
 SHOWN_STEPS = 80  # a task with longer sequences (echo's 1,000-step rows) is shown in windows this long
 TYPED = {"cumsum": "1, 2, 2, 2, -1, 0.5, 3, -2, 1, 1", "echo": "1 0 0 1 1 0 1 0 0 0 1 1 0 1 0 0"}
 
@@ -87,6 +88,7 @@ class TestingPanel(QScrollArea):
         self._running: set[str] = set()  # kinds with a job in flight
         self._queued: dict[str, tuple] = {}  # kind -> the request waiting for that job
         self._generation = 0  # bumped by forget(): answers for a forgotten model are dropped
+        self._showing: list = []  # example plots still to draw, one per turn of the event loop
         self.setWidgetResizable(True)
         self.setMinimumWidth(330)
         body = QWidget()
@@ -185,6 +187,7 @@ class TestingPanel(QScrollArea):
         """Drop the model shown (Reset, a new run, a new preset): nothing stale stays."""
         self._generation += 1
         self._queued.clear()
+        self._showing = []
         self.model = None
         self.weights_step = None
         self.snapshot = None
@@ -279,7 +282,7 @@ class TestingPanel(QScrollArea):
 
     def idle(self) -> bool:
         """No model build, example or typed probe is being computed (the tests wait for it)."""
-        return not self._running and not self._queued
+        return not self._running and not self._queued and not self._showing
 
     def _new_task(self) -> None:
         q = _q()
@@ -346,13 +349,24 @@ class TestingPanel(QScrollArea):
                       lambda scored: self._show_examples(scored, family))
 
     def _show_examples(self, scored, family: str) -> None:
+        """Each example plot in its own turn of the event loop: redrawn and repainted together,
+        the examples' new ranges held the window for over 100 ms every refresh."""
         ex = scored.examples
+        self._showing = []
         for i, plot in enumerate(self.example_plots):
             plot.setVisible(i < len(scored.errors))
             if i < len(scored.errors):
-                plot.show_example(ex.inputs[i], ex.targets[i], scored.predictions[i], ex.mask[i],
-                                  f"example {i + 1}: error {scored.errors[i]:.4g}")
+                self._showing.append(lambda i=i, plot=plot: plot.show_example(
+                    ex.inputs[i], ex.targets[i], scored.predictions[i], ex.mask[i],
+                    f"example {i + 1}: error {scored.errors[i]:.4g}"))
         self.mean_error.setText(f"mean error {scored.errors.mean():.4g} on {_q().TITLES.get(family, family)}")
+        self._show_next()
+
+    def _show_next(self) -> None:
+        if self._showing:
+            self._showing.pop(0)()
+        if self._showing:
+            QTimer.singleShot(SHOW_GAP_MS, self._show_next)
 
     def predict_typed(self) -> None:
         if self.model is None or not self.typed.isEnabled():

@@ -108,3 +108,23 @@ def test_a_new_probe_is_drawn_a_few_panes_per_frame(window, qtbot):
     finally:
         module.PANE_BUDGET_S = original
     assert len(calls) == 5 and view.up_to_date(data)
+
+
+def test_probes_faster_than_frames_still_reach_every_pane(window, qtbot):
+    from explorer.gui.plots import inside as module
+
+    view = _train(window, qtbot, small_config(probe_every=10))
+    data = window.session.data
+    drawn = []
+    for name in ("_draw_units", "_draw_gates", "_draw_pca", "_draw_eigen", "_draw_history"):
+        real = getattr(view, name)
+        setattr(view, name, lambda *a, real=real, name=name: (drawn.append(name), real(*a)))
+    original = module.PANE_BUDGET_S
+    module.PANE_BUDGET_S = 0.0  # one pane per frame, and a new probe before every frame
+    try:
+        for _ in range(5):
+            data.probe_version += 1
+            view.refresh(data)
+    finally:
+        module.PANE_BUDGET_S = original
+    assert sorted(drawn) == sorted(["_draw_units", "_draw_gates", "_draw_pca", "_draw_eigen", "_draw_history"])

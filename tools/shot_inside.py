@@ -50,7 +50,7 @@ def main(argv=None) -> int:
 
     settings = QSettings(str(args.out / "shot_settings.ini"), QSettings.Format.IniFormat)
     settings.clear()
-    w = MainWindow(preset="default", settings=settings)
+    w = MainWindow(preset="default", settings=settings, workspace=str(args.out / "workspace"))  # not the user's
     w.setGeometry(app.primaryScreen().availableGeometry())
     w.show()
     settle(app, 500)

@@ -123,6 +123,7 @@ class InsideView(QWidget):
         self._build()
         self._seen = None
         self._todo: list = []  # panes still to draw for the latest probe (a few per frame)
+        self._next_pane = 0  # which pane a new plan starts with (the one after the last drawn)
 
     def _pane(self, row: int, col: int, title: str):
         widget = _Pane(title)
@@ -255,16 +256,26 @@ class InsideView(QWidget):
         return self._seen == (data.probe_version, data.generation) and not self._todo
 
     def _plan(self) -> None:
-        """The panes to draw for the data now held, in order (or the placeholders when none)."""
+        """The panes to draw for the data now held (or the placeholders when none), starting at
+        the pane after the last one drawn: probes can come faster than frames, and a plan that
+        always began with the units would never reach the eigenvalues."""
         data = getattr(self, "_data", None)
         inside = data.inside if data is not None else None
         if inside is None:
             self._todo = [self._clear]
             return
         order = lambda: inside.order if self.sort_units.isChecked() else np.arange(inside.units.shape[0])  # noqa: E731
-        self._todo = [lambda: self._draw_units(inside, order()), lambda: self._draw_gates(inside, order()),
-                      lambda: self._draw_pca(inside), lambda: self._draw_eigen(data),
-                      lambda: self._draw_history(data, inside)]
+        panes = [lambda: self._draw_units(inside, order()), lambda: self._draw_gates(inside, order()),
+                 lambda: self._draw_pca(inside), lambda: self._draw_eigen(data),
+                 lambda: self._draw_history(data, inside)]
+        k = self._next_pane % len(panes)
+        self._todo = [self._counted(p) for p in panes[k:] + panes[:k]]
+
+    def _counted(self, draw):
+        def run():
+            draw()
+            self._next_pane += 1
+        return run
 
     def _redraw(self) -> None:
         """Everything now (the sort toggle, an export)."""

@@ -244,6 +244,8 @@ def test_a_custom_cell_reads_as_one_short_label():
     custom = ExperimentConfig.from_dict(indrnn)
     label = short_label(config_diff(base.to_dict(), custom.to_dict()))
     assert label == "custom", label  # the cell's name says it; its fields are not listed one by one
+    back = short_label(config_diff(custom.to_dict(), base.to_dict()))  # and the other way round
+    assert back == "vanilla", back
     other = indrnn["model"]["custom"]
     changed = {**indrnn, "model": {**indrnn["model"], "custom": {**other, "expressions": ["tanh(x @ W + u * h_tm1 + b)"]}}}
     label = short_label(config_diff(custom.to_dict(), ExperimentConfig.from_dict(changed).to_dict()))

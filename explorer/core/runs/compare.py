@@ -90,7 +90,7 @@ def short_label(diff: dict[str, tuple]) -> str:
     parts = []
     cell_said = "model.cell" in diff
     for path, (base, value) in diff.items():
-        if path.startswith(CUSTOM) and base is None and value is not None:  # a whole custom cell, not a change in one
+        if path.startswith(CUSTOM) and (base is None) != (value is None):  # a whole cell on one side only
             if not cell_said:
                 parts.append("custom cell")
                 cell_said = True

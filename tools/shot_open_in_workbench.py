@@ -16,30 +16,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-import time
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-
-def settle(app, ms: int = 200) -> None:
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
-    app.processEvents()
+from shot_window import settle, shoot, wait
 
 
-def wait(app, test, seconds: float = 60) -> None:
-    end = time.time() + seconds
-    while not test() and time.time() < end:
-        settle(app, 100)
-
-
-def shoot(app, path: Path) -> None:
-    settle(app, 400)
-    app.primaryScreen().grabWindow(0).save(str(path))
-    print("wrote", path, flush=True)
 
 
 def train_and_open(app, w, preset: str, steps: int, **model) -> None:

@@ -58,6 +58,12 @@ class Trainer:
         self.params = list(self.model.parameters())
         self.optimizer = make_optimizer(self.params, tr)
         self._optimizer_step = fast_step(self.optimizer)  # the same update, fewer wrappers
+        self.fused = None  # numba on a CPU: the whole step as one compiled call (fast.step)
+        if self.backend == "numba":
+            from .fast.step import FusedStep, why_not
+
+            if not why_not(self.model, self.optimizer, self.device, self.backend):
+                self.fused = FusedStep(self.model, self.optimizer)
         self.loss_fn, self.schedule = LOSSES[self.task.loss], SCHEDULES[tr.schedule]
         self.total_steps = self.task.total_steps(tr)
         self.step, self.epoch, self.elapsed_s = 0, 0, 0.0
@@ -110,52 +116,31 @@ class Trainer:
             m = torch.from_numpy(batch.mask).to(self.device, non_blocking=True)  # (T, B)
             state = self.carry if batch.carry else None
             backend = self.flow_backend if flow else self.backend
-            fuse = self.model.fuses_loss(backend)  # numba + MSE: readout and loss as one node
-            out = self.model(x, state, backend=backend, watch=flow, readout=not fuse)  # outputs (T, B, O)
-
-            # loss and backward
-            loss = self.model.loss(out, y, m)  # ()
-            for p in self.params:  # zero_grad(set_to_none=True), without its wrappers
-                p.grad = None
-            loss.backward()
-
-            # gradient norms, non-finite check, clipping
-            grads = [p.grad for p in self.params]  # P tensors, each shaped like its parameter
-            norms, norm = grad_norms(grads, None if self._check_each_step else torch.float64)  # P x (), ()
-            if self._check_each_step:
-                nonfinite = not np.isfinite(loss.item() + norm.item())  # CPU: no real sync
-                if nonfinite and np.isfinite(loss.item()):  # float32 norms overflow on finite grads > 1.8e19
-                    norms, norm = grad_norms(grads, torch.float64)
-                    nonfinite = not np.isfinite(norm.item())
-            else:  # GPU: remember the first bad step on the device; look at it on reporting steps
-                bad = ~torch.isfinite(loss.detach() + norm)  # ()
-                self._bad_step = torch.where(bad & (self._bad_step < 0), step, self._bad_step)
-                nonfinite = full and int(self._bad_step.item()) >= 0
-            if nonfinite:
-                yield self._nonfinite_report(step, batch.epoch, x, state, loss, lr)
-                return
-            if self.clip:
-                self._n_clipped += clip_(grads, norm, self.clip)
-
-            # update (under the lock, so snapshot() never sees half-updated weights)
-            with self._lock:
-                self._optimizer_step()
+            if self.fused is not None and backend == "numba":  # one compiled call (flow steps too)
+                with self._lock:  # snapshot() never sees half-updated weights
+                    r = self.fused.step(x, y, m, state, lr, self.clip, flow)
+                if not r.ok:
+                    yield self._nonfinite_report(step, batch.epoch, x, state, torch.tensor(r.loss), lr)
+                    return
+                loss, norm, norms, final, watched = r.loss, r.norm, r.norms, r.final, r.flows
+                if r.clipped:
+                    self._n_clipped += 1
+            else:
+                loss, norm, norms, final, watched = yield from self._autograd_step(step, batch, x, y, m, state,
+                                                                                     backend, flow, full, lr)
+                if loss is None:
+                    return
 
             # bookkeeping: carried state, loss EMA, counters
-            self.carry = detach_state(out.final) if tr.bptt == "truncated" else None
-            if self._first_loss is None:
-                self._first_loss = loss.detach().clone()
-            if self.step == 0:
-                self._ema.copy_(loss.detach())
-            else:
-                self._ema.mul_(EMA_DECAY).add_(loss.detach(), alpha=1 - EMA_DECAY)
+            self.carry = detach_state(final) if tr.bptt == "truncated" else None
+            self._track(loss)
             self.step, self.epoch = step, batch.epoch
 
             # report: full ones sync; the others are three ints
             now = time.perf_counter()
             self.elapsed_s += now - clock
             if full:
-                report = self._full_report(loss, norm, norms, lr, mark, flow and out.watched, last)
+                report = self._full_report(loss, norm, norms, lr, mark, flow and watched, last)
                 mark = (self.step, self.elapsed_s)
                 self.elapsed_s += time.perf_counter() - now  # evaluation and probing count too
             else:
@@ -166,17 +151,66 @@ class Trainer:
         if status == STOPPED or not ran:  # a finished run's last step already said done
             yield self._final_report(status)
 
+
+    def _track(self, loss) -> None:
+        """The run's first loss (the divergence check) and the loss EMA, on the device;
+        ``loss`` a () tensor, or a float from the fused step."""
+        value = loss.detach() if isinstance(loss, torch.Tensor) else loss
+        if self._first_loss is None:
+            self._first_loss = value.clone() if isinstance(value, torch.Tensor) else torch.tensor(value)
+        if self.step == 0:
+            self._ema.fill_(value)
+        else:
+            self._ema.mul_(EMA_DECAY).add_(value, alpha=1 - EMA_DECAY)
+
+    def _autograd_step(self, step, batch, x, y, m, state, backend, flow, full, lr):
+        """Forward, backward, norms, the non-finite check, clipping and the update through torch's
+        autograd and optimizer (every backend; numba's too when the fused step does not apply).
+        -> (loss, norm, norms, final state, watched); a non-finite step yields its report and
+        returns loss None."""
+        fuse = self.model.fuses_loss(backend)  # numba + MSE: readout and loss as one node
+        out = self.model(x, state, backend=backend, watch=flow, readout=not fuse)  # outputs (T, B, O)
+
+        # loss and backward
+        loss = self.model.loss(out, y, m)  # ()
+        for p in self.params:  # zero_grad(set_to_none=True), without its wrappers
+            p.grad = None
+        loss.backward()
+
+        # gradient norms, non-finite check, clipping
+        grads = [p.grad for p in self.params]  # P tensors, each shaped like its parameter
+        norms, norm = grad_norms(grads, None if self._check_each_step else torch.float64)  # P x (), ()
+        if self._check_each_step:
+            nonfinite = not np.isfinite(loss.item() + norm.item())  # CPU: no real sync
+            if nonfinite and np.isfinite(loss.item()):  # float32 norms overflow on finite grads > 1.8e19
+                norms, norm = grad_norms(grads, torch.float64)
+                nonfinite = not np.isfinite(norm.item())
+        else:  # GPU: remember the first bad step on the device; look at it on reporting steps
+            bad = ~torch.isfinite(loss.detach() + norm)  # ()
+            self._bad_step = torch.where(bad & (self._bad_step < 0), step, self._bad_step)
+            nonfinite = full and int(self._bad_step.item()) >= 0
+        if nonfinite:
+            yield self._nonfinite_report(step, batch.epoch, x, state, loss, lr)
+            return None, None, None, None, None
+        if self.clip:
+            self._n_clipped += clip_(grads, norm, self.clip)
+
+        # update (under the lock, so snapshot() never sees half-updated weights)
+        with self._lock:
+            self._optimizer_step()
+        return loss.detach(), norm, norms, out.final, out.watched
+
     # -- reports -------------------------------------------------------------------------------
     def _full_report(self, loss, norm, norms, lr, mark, watched, last) -> StepReport:
         tr, step = self.config.train, self.step
-        grad_norm = norm.item()  # the reporting step's sync
+        grad_norm = float(norm)  # the reporting step's sync
         flows = grad_flow(watched) if watched else None  # (L, T)
         report = StepReport(
             step, self.epoch, self.total_steps, True,
-            loss=loss.item(), loss_ema=self._ema.item(), lr=lr,
+            loss=float(loss), loss_ema=self._ema.item(), lr=lr,
             grad_norm=grad_norm, grad_norm_clipped=min(grad_norm, self.clip) if self.clip else grad_norm,
             clip_norm=self.clip, clipped_fraction=self._n_clipped.item() / step,
-            param_grad_norms=dict(zip(self.names, torch.stack(norms).tolist())),
+            param_grad_norms=dict(zip(self.names, (float(n) for n in norms))),
             steps_per_s=(step - mark[0]) / max(self.elapsed_s - mark[1], 1e-9), elapsed_s=self.elapsed_s,
             grad_flow=None if flows is None else flows[-1], grad_flow_layers=flows,
             done=last, status=FINISHED if last else "running", message="finished" if last else "")

@@ -61,7 +61,7 @@ def _exp_row_f32(x, out, bits, n):
         out[i] *= scale[i]
 
 
-@njit(cache=True, error_model="numpy", fastmath=FAST)
+@njit(cache=True, error_model="numpy", fastmath=FAST, nogil=True)
 def project(x, w_ih, bias, xp):
     """xp (T, B, G*H) = x (T, B, I) @ W_ih^T + bias."""
     T, B, I = x.shape
@@ -73,7 +73,7 @@ def project(x, w_ih, bias, xp):
             flat[r, j] += bias[j]
 
 
-@njit(cache=True, error_model="numpy", fastmath=FAST)
+@njit(cache=True, error_model="numpy", fastmath=FAST, nogil=True)
 def weight_grads(x, hs, dgx, dgh, w_ih, gx, gw_ih, gw_hh, gb_ih, gb_hh):
     """Input and weight gradients as one matmul each over all T*B rows.
     dgx / dgh (T, B, G*H): dL/d(input part) and dL/d(recurrent part) of the gate pre-activations."""
@@ -93,7 +93,7 @@ def weight_grads(x, hs, dgx, dgh, w_ih, gx, gw_ih, gw_hh, gb_ih, gb_hh):
 
 
 # -- vanilla / relu ---------------------------------------------------------------------------
-@njit(cache=True, error_model="numpy", fastmath=FAST)
+@njit(cache=True, error_model="numpy", fastmath=FAST, nogil=True)
 def rnn_forward(xp, w_hh, hs, relu):
     """hs (T+1, B, H), hs[0] = h0 on entry; h_t = act(xp_t + h_{t-1} W_hh^T)."""
     one = np.ones(1, xp.dtype)[0]  # constants in the arrays' dtype (float32 stays float32)
@@ -116,7 +116,7 @@ def rnn_forward(xp, w_hh, hs, relu):
                 h[j] = one - two / (e[j] + one)  # tanh; exact at +-inf
 
 
-@njit(cache=True, error_model="numpy", fastmath=FAST)
+@njit(cache=True, error_model="numpy", fastmath=FAST, nogil=True)
 def rnn_backward(gy, hs, w_hh, relu, dz, dh0, flow):
     """gy (T, B, H) dL/dh_t from above; dz (T, B, H) out: dL/d(pre-activation); dh0 (B, H) out."""
     one = np.ones(1, gy.dtype)[0]  # constants in the arrays' dtype (float32 stays float32)
@@ -146,7 +146,7 @@ def rnn_backward(gy, hs, w_hh, relu, dz, dh0, flow):
 
 
 # -- GRU ------------------------------------------------------------------------------------
-@njit(cache=True, error_model="numpy", fastmath=FAST)
+@njit(cache=True, error_model="numpy", fastmath=FAST, nogil=True)
 def gru_forward(xp, w_hh, b_hh, hs, acts):
     """xp (T, B, 3H) = x W_ih^T + b_ih; hs (T+1, B, H), hs[0] = h0; acts (T, B, 4H) out: r, z, n, h_n
     (h_n = h W_hn^T + b_hn, kept for the backward)."""
@@ -177,7 +177,7 @@ def gru_forward(xp, w_hh, b_hh, hs, acts):
                 nxt[j] = n + a[H + j] * (h[j] - n)
 
 
-@njit(cache=True, error_model="numpy", fastmath=FAST)
+@njit(cache=True, error_model="numpy", fastmath=FAST, nogil=True)
 def gru_backward(gy, hs, acts, w_hh, dgx, dgh, dh0, flow):
     """dgx (T, B, 3H) out: dL/d(x-part of r, z, n); dgh: dL/d(h-part: r, z, h_n)."""
     one = np.ones(1, gy.dtype)[0]  # constants in the arrays' dtype (float32 stays float32)
@@ -208,7 +208,7 @@ def gru_backward(gy, hs, acts, w_hh, dgx, dgh, dh0, flow):
 
 
 # -- LSTM -----------------------------------------------------------------------------------
-@njit(cache=True, error_model="numpy", fastmath=FAST)
+@njit(cache=True, error_model="numpy", fastmath=FAST, nogil=True)
 def lstm_forward(xp, w_hh, hs, cs, acts, tcs):
     """xp (T, B, 4H) = x W_ih^T + b_ih + b_hh; hs, cs (T+1, B, H) with h0, c0 at [0];
     acts (T, B, 4H) out: sigmoid(i), sigmoid(f), tanh(g), sigmoid(o); tcs (T, B, H) out: tanh(c_t)."""
@@ -247,7 +247,7 @@ def lstm_forward(xp, w_hh, hs, cs, acts, tcs):
                 h1[j] = a[3 * H + j] * tc[j]
 
 
-@njit(cache=True, error_model="numpy", fastmath=FAST)
+@njit(cache=True, error_model="numpy", fastmath=FAST, nogil=True)
 def lstm_backward(gy, gc, cs, acts, tcs, w_hh, dg, dh0, dc0, flow):
     """gc (B, H): dL/dc_T from the final state; dg (T, B, 4H) out: dL/d(gate pre-activations)."""
     one = np.ones(1, gy.dtype)[0]  # constants in the arrays' dtype (float32 stays float32)

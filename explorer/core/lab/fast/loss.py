@@ -13,7 +13,7 @@ import torch
 from numba import njit
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _readout_mse(hs, w, b, y, m, out, g_hs, g_w, g_b):
     """hs (T*B, H) rows t-major, w (O, H), y (T*B, O), m (T, B) -> loss; g_* out: dloss/d(hs, w, b)."""
     T, B = m.shape

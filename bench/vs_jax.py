@@ -165,19 +165,30 @@ def plain_loop(cell: str, batch: int):
 
 
 def project_layer(cell: str, batch: int):
-    """The project's training step: its model through ``auto`` (the backend the Trainer picks on
-    this device), its masked loss and its (fused) SGD."""
+    """The project's training step as the Trainer takes it: its model through ``auto`` (the backend
+    the Trainer picks on this device), its masked loss and its (fused) SGD; on the numba backend
+    the whole step as the one fused call the Trainer makes (``fast.step``)."""
     from explorer.core.lab.config import ModelConfig, TrainConfig
+    from explorer.core.lab.fast.step import FusedStep, why_not
     from explorer.core.lab.models import build_model, resolve_backend
     from explorer.core.lab.optim import make_optimizer
 
     config = ModelConfig(cell=cell, hidden_size=H, init_scale=0.1)
     model = build_model(config, I, 1)
-    backend = resolve_backend(config, torch.device("cpu"), batch)
+    cpu = torch.device("cpu")
+    backend = resolve_backend(config, cpu, batch)
     opt = make_optimizer(list(model.parameters()), TrainConfig(optimizer="sgd", lr=1e-4))  # fused SGD
     x = torch.randn(T, batch, I)
     y, m = x.cumsum(0), torch.ones(T, batch)
     fuse = model.fuses_loss(backend)
+    if not why_not(model, opt, cpu, backend):
+        fused = FusedStep(model, opt)
+
+        def step():
+            fused.step(x, y, m, None, 1e-4, 0.0, False)
+
+        step.backend = backend
+        return step
 
     def step():
         loss = model.loss(model(x, backend=backend, readout=not fuse), y, m)  # () the Trainer's loss

@@ -168,13 +168,17 @@ def _run_numba(model: RNNModel, x: torch.Tensor, state: tuple | None, watch: boo
 RUNNERS = {"scan": _run_scan, "fused": _run_fused, "manual": _run_manual, "numba": _run_numba}
 
 
-NUMBA_MAX_WORK = 1024  # auto picks numba up to batch * hidden of this much (its pointwise loops
-# are scalar; beyond it torch's vectorised ops + MKL win: bench/vs_jax.py, bench/cell_speed.py)
+# auto picks numba up to batch * hidden of this much, per cell; beyond it torch's paths win (MKL,
+# and oneDNN's LSTM). Measured with the fused step (fast.step) against manual / nn.GRU / nn.LSTM,
+# Adam, length 50, one thread, on this project's 2-core CPU: numba / torch steps/s
+#   vanilla  B16 H128 1.17, B16 H256 0.94;  gru  B64 H128 1.25, B16 H256 1.37, B64 H256 0.98;
+#   lstm  B16 H32 2.14, B1 H256 1.43, B16 H128 0.80
+NUMBA_MAX_WORK = {"vanilla": 2048, "relu": 2048, "gru": 8192, "lstm": 1024}
 
 
 def resolve_backend(config: ModelConfig, device: torch.device, batch: int = 1) -> str:
     """The backend for ordinary steps: ``auto`` = fused on a GPU (cuDNN); on a CPU numba where it
-    is installed and batch * hidden <= NUMBA_MAX_WORK, else manual for vanilla / relu and fused
+    is installed and batch * hidden <= NUMBA_MAX_WORK[cell], else manual for vanilla / relu and fused
     for the gated cells. ``numba`` asked for where it cannot run is a ConfigError naming model.backend."""
     from . import fast
 
@@ -188,7 +192,7 @@ def resolve_backend(config: ModelConfig, device: torch.device, batch: int = 1) -
         return config.backend
     if device.type != "cpu":
         return "fused"
-    if fast.AVAILABLE and batch * config.hidden_size <= NUMBA_MAX_WORK:
+    if fast.AVAILABLE and batch * config.hidden_size <= NUMBA_MAX_WORK[config.cell]:
         return "numba"
     return "manual" if config.cell in ("vanilla", "relu") else "fused"
 

@@ -36,15 +36,35 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1_000_000)
     parser.add_argument("--restart", action="store_true", help="the preset's own steps, run after run")
     parser.add_argument("--tab", type=int, default=3, help="the diagnostics tab shown (3: Inside, 0: gradient norms)")
+    parser.add_argument("--why", action="store_true",
+                        help="time every event the GUI thread handles; list the slow ones by receiver and type")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb" if os.environ.get("DISPLAY") else "offscreen")
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtCore import QEventLoop, QSettings, QThread, QTimer
     from PySide6.QtWidgets import QApplication
 
     from explorer.gui.main_window import MainWindow
     from explorer.gui.session import DONE
 
-    app = QApplication.instance() or QApplication([])
+    slow: dict[tuple[str, str], list[float]] = {}  # --why: (receiver class, event type) -> ms of each slow one
+
+    class TimedApp(QApplication):
+        depth = 0
+
+        def notify(self, receiver, event):  # the outermost handler's time: what the tick timer waits for
+            if QThread.currentThread() is not self.thread():  # notify runs on every thread: time the GUI's only
+                return super().notify(receiver, event)
+            TimedApp.depth += 1
+            kind, t0 = event.type(), time.perf_counter()
+            try:
+                return super().notify(receiver, event)
+            finally:
+                TimedApp.depth -= 1
+                ms = (time.perf_counter() - t0) * 1000
+                if TimedApp.depth == 0 and ms > 50:
+                    slow.setdefault((type(receiver).__name__, str(kind).split(".")[-1]), []).append(ms)
+
+    app = QApplication.instance() or (TimedApp([]) if args.why else QApplication([]))
     workspace = tempfile.mkdtemp(prefix="soak-")  # its runs are recorded here, not in the user's workspace
     window = MainWindow(preset=args.preset, settings=QSettings(os.path.join(workspace, "settings.ini"),
                                                                QSettings.Format.IniFormat),
@@ -117,6 +137,8 @@ def main() -> None:
         a, b = statistics.median(second), statistics.median(final)
         print(f"RSS: start {rss[0][1]:.0f} MB, minute 2 median {a:.0f} MB, last minute median {b:.0f} MB "
               f"({100 * (b - a) / a:+.1f}%; target within 5%), max {max(m for _, m in rss):.0f} MB")
+    for (receiver, kind), times in sorted(slow.items(), key=lambda kv: -sum(kv[1]))[:12]:
+        print(f"  slow events: {receiver} {kind}: {len(times)} over 50 ms, max {max(times):.0f} ms")
     sys.stdout.flush()
 
 

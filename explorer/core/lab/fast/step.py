@@ -1,11 +1,13 @@
-"""A whole training step as one compiled call: forward through every layer, readout and masked
-MSE, backward, per-tensor gradient norms (float64, so they never overflow), the non-finite
-check, global-norm clipping and the Adam / SGD update, on one flat parameter buffer.
+"""A whole training step without torch's autograd or optimizer: forward through every layer,
+readout and masked MSE, backward (:mod:`.kernels`, called layer by layer), then one compiled
+call (:func:`finish`) for the per-tensor gradient norms (float64, so they never overflow), the
+non-finite check, global-norm clipping and the Adam / SGD update, on one flat parameter buffer.
 
-The Trainer's ordinary numba steps go through it (:class:`FusedStep`): the per-op dispatch of
-torch's autograd, optimizer and norm ops (two thirds of a small model's step on a CPU,
-bench/vs_jax.py) is gone; the arithmetic is :mod:`.kernels`', the same as the ``numba``
-backend's autograd nodes, and the tests hold the two paths equal to 1e-5.
+The Trainer's numba steps go through it (:class:`FusedStep`): the per-op dispatch of torch's
+autograd, optimizer and norm ops (half of a small model's step on a CPU, bench/vs_jax.py) is
+gone; the arithmetic is the numba backend's own, and the tests hold the two paths equal.
+(One compiled function for the whole step was tried: LLVM re-optimises every kernel inside it,
+15 s more on a first run, for ~40 us a step.) The kernels release the GIL.
 
 The model's parameters, their ``.grad`` and the optimizer's Adam state stay ordinary tensors
 for everything else (checkpoints, snapshots, probes, the non-finite search): they are views
@@ -104,8 +106,8 @@ def why_not(model, optimizer, device: torch.device, backend: str) -> str:
 
 
 class FusedStep:
-    """``step(x, y, m, state, lr, clip, flow)`` -> :class:`StepResult`: one compiled call that
-    does what forward, ``loss.backward()``, ``grad_norms``, ``clip_`` and the optimizer's step do."""
+    """``step(x, y, m, state, lr, clip, flow)`` -> :class:`StepResult`: what forward,
+    ``loss.backward()``, ``grad_norms``, ``clip_`` and the optimizer's step do, in compiled calls."""
 
     def __init__(self, model, optimizer):
         self.model, self.optimizer = model, optimizer
@@ -174,9 +176,7 @@ class FusedStep:
     # -- the step ---------------------------------------------------------------------------
     def step(self, x: torch.Tensor, y: torch.Tensor, m: torch.Tensor, state: tuple | None, lr: float,
              clip: float | None, flow: bool) -> StepResult:
-        """x (T, B, I), y (T, B, O), m (T, B) CPU float32; ``state`` per layer h or (h, c), None = zeros.
-        The layers' kernels are called one by one from here (one compiled function for the whole
-        step would be re-optimised whole by LLVM: 15 s more on a first run, for ~40 us a step)."""
+        """x (T, B, I), y (T, B, O), m (T, B) CPU float32; ``state`` per layer h or (h, c), None = zeros."""
         self._check_bound()
         match_torch_threads()
         flat, grad, mu, nu, steps = self._np

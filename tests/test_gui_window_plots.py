@@ -195,3 +195,21 @@ def test_one_gradient_flow_row_shows_as_a_band(panel):
     panel.refresh()
     rect = panel.flow.image.mapRectToParent(panel.flow.image.boundingRect())
     assert rect.height() >= 3000 / 50 - 1e-6
+
+
+def test_a_frame_draws_one_plot_per_turn_of_the_event_loop(panel, qtbot, monkeypatch):
+    """All plots refreshed in one turn, their scenes' queued updates held the GUI thread for
+    100-140 ms (bench/soak.py --why); one plot per turn lets a tick or a key press in between."""
+    from PySide6.QtCore import QTimer
+
+    qtbot.waitUntil(lambda: not panel._pending)  # the panel's own timer may be mid-frame
+    order = []
+    for name, plot in panel.plots.items():
+        monkeypatch.setattr(plot, "refresh", lambda data, name=name: order.append(name))
+    panel.frames = frames = 0  # an even frame: every plot, the secondary ones too
+    panel._frame()
+    assert len(order) == 1 and panel._pending  # the first plot now, the rest in later turns
+    QTimer.singleShot(0, lambda: order.append("other work"))
+    qtbot.waitUntil(lambda: panel.frames == frames + 1)
+    assert "other work" in order[1:-1], order
+    assert sorted(n for n in order if n != "other work") == sorted(panel.plots)  # a secondary frame: all plots

@@ -27,8 +27,10 @@ def run_window(args) -> int:
     app.setApplicationName("Scan Explorer")
     app.setOrganizationName("ScanExplorer")
 
+    from . import gc_policy
     from .main_window import MainWindow
 
+    gc_policy.install()  # full garbage collections walk only what is new: no long GIL stalls
     window = MainWindow(preset=args.preset, scan_preset=args.scan_preset,
                         workspace=getattr(args, "workspace", None))
     window.show()

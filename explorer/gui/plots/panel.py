@@ -136,6 +136,12 @@ class PlotPanel(QWidget):
         layout.addLayout(options)
         layout.addWidget(self.stack, 1)
 
+        self._pending: list = []  # plots of the frame being drawn, one per turn of the event loop
+        self._frame_cost = 0.0  # seconds: the frame's refreshes and the painting since the last one
+        self._turn = QTimer(self)
+        self._turn.setSingleShot(True)
+        self._turn.setInterval(0)
+        self._turn.timeout.connect(self._next_plot)
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
         self.timer.timeout.connect(self._frame)
@@ -201,13 +207,31 @@ class PlotPanel(QWidget):
         self.flow.set_extent(total)
 
     def _frame(self) -> None:
-        start = time.perf_counter()
-        painted = CLOCK.take()
+        """One frame, a plot per turn of the event loop: each plot's scene updates its items in
+        queued calls after its refresh, and all of them in one turn held the GUI thread for
+        100-140 ms (bench/soak.py --why); one at a time, a tick or a key press gets in between."""
         if self.data.generation != self._generation:
-            self._new_run()  # painting done since the last frame (the last frame's)
+            self._new_run()
+            self._pending = []  # another run's data: draw it from the start
+        if self._pending:
+            return  # the last frame is still being drawn
+        self._frame_cost = CLOCK.take()  # seconds of painting since the last frame
         # the loss and the probe every frame; the other plots every second frame
-        self.refresh(secondary=self.frames % 2 == 0)
-        cost = 1000 * (time.perf_counter() - start + painted)
+        secondary = self.frames % 2 == 0
+        self._pending = [plot for name, plot in self.plots.items() if secondary or name in PRIMARY]
+        self._next_plot()
+
+    def _next_plot(self) -> None:
+        start = time.perf_counter()
+        if self._pending:
+            self._pending.pop(0).refresh(self.data)
+        self._frame_cost += time.perf_counter() - start
+        if self._pending:
+            self._turn.start()  # the next plot in the next turn (the panel's own timer: gone with it)
+            return
+        self._show_summary()
+        self.frames += 1
+        cost = 1000 * self._frame_cost
         self.frame_cost_ms = cost
         self.timer.setInterval(int(min(max(FRAME_MS, cost / BUDGET), MAX_FRAME_MS)))
 
@@ -217,10 +241,13 @@ class PlotPanel(QWidget):
         for name, plot in self.plots.items():
             if secondary or name in PRIMARY:
                 plot.refresh(self.data)
+        self._show_summary()
+        self.frames += 1
+
+    def _show_summary(self) -> None:
         text = self._summary()
         if text != self.summary.text():  # setText relays out the bar: only on a change
             self.summary.setText(text)
-        self.frames += 1
 
     def _summary(self) -> str:
         if self.warning:  # the headline; the whole text is the tooltip, the log and the dialog

@@ -137,6 +137,7 @@ class PlotPanel(QWidget):
         layout.addWidget(self.stack, 1)
 
         self._pending: list = []  # plots of the frame being drawn, one per turn of the event loop
+        self._stale: set = set()  # plots still showing the last run's zoom or readout
         self._frame_cost = 0.0  # seconds: the frame's refreshes and the painting since the last one
         self._turn = QTimer(self)
         self._turn.setSingleShot(True)
@@ -180,9 +181,14 @@ class PlotPanel(QWidget):
             plot.reset_view()
 
     def _new_run(self) -> None:
-        """The data belongs to another run now: no stale zoom, no stale readout."""
+        """The data belongs to another run now: no stale zoom, no stale readout (each plot reset
+        in its own turn of the frame, :meth:`_next_plot`: all at once stalled the window 200 ms)."""
         self._generation = self.data.generation
-        for plot in self.plots.values():
+        self._stale = set(self.plots.values())
+
+    def _reset_if_stale(self, plot) -> None:
+        if plot in self._stale:
+            self._stale.discard(plot)
             plot.hide_readout()
             plot.reset_view()
 
@@ -216,15 +222,18 @@ class PlotPanel(QWidget):
         if self._pending:
             return  # the last frame is still being drawn
         self._frame_cost = CLOCK.take()  # seconds of painting since the last frame
-        # the loss and the probe every frame; the other plots every second frame
+        # the loss and the probe every frame; the other plots every second frame (and any not reset yet)
         secondary = self.frames % 2 == 0
-        self._pending = [plot for name, plot in self.plots.items() if secondary or name in PRIMARY]
+        self._pending = [plot for name, plot in self.plots.items()
+                         if secondary or name in PRIMARY or plot in self._stale]
         self._next_plot()
 
     def _next_plot(self) -> None:
         start = time.perf_counter()
         if self._pending:
-            self._pending.pop(0).refresh(self.data)
+            plot = self._pending.pop(0)
+            self._reset_if_stale(plot)
+            plot.refresh(self.data)
         self._frame_cost += time.perf_counter() - start
         if self._pending:
             self._turn.start()  # the next plot in the next turn (the panel's own timer: gone with it)
@@ -239,6 +248,7 @@ class PlotPanel(QWidget):
         """Redraw what changed since the last frame (cheap when nothing did); with
         ``secondary=False`` only the loss and the probe."""
         for name, plot in self.plots.items():
+            self._reset_if_stale(plot)
             if secondary or name in PRIMARY:
                 plot.refresh(self.data)
         self._show_summary()

@@ -58,7 +58,7 @@ class Trainer:
         self.params = list(self.model.parameters())
         self.optimizer = make_optimizer(self.params, tr)
         self._optimizer_step = fast_step(self.optimizer)  # the same update, fewer wrappers
-        self.fused = None  # numba on a CPU: the whole step as one compiled call (fast.step)
+        self.fused = None  # numba on a CPU: the whole step without autograd (fast.step)
         if self.backend == "numba":
             from .fast.step import FusedStep, why_not
 
@@ -116,7 +116,7 @@ class Trainer:
             m = torch.from_numpy(batch.mask).to(self.device, non_blocking=True)  # (T, B)
             state = self.carry if batch.carry else None
             backend = self.flow_backend if flow else self.backend
-            if self.fused is not None and backend == "numba":  # one compiled call (flow steps too)
+            if self.fused is not None:  # numba: flow steps too (its backward measures dL/dh_t)
                 with self._lock:  # snapshot() never sees half-updated weights
                     r = self.fused.step(x, y, m, state, lr, self.clip, flow)
                 if not r.ok:
@@ -150,7 +150,6 @@ class Trainer:
             clock = time.perf_counter()  # time the caller holds a report (drawing, pausing) does not count
         if status == STOPPED or not ran:  # a finished run's last step already said done
             yield self._final_report(status)
-
 
     def _track(self, loss) -> None:
         """The run's first loss (the divergence check) and the loss EMA, on the device;

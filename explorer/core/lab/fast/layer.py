@@ -7,6 +7,7 @@ backward with |dL/dh_t| per step, the gradient-flow diagnostic, at no extra cost
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from . import kernels as K
@@ -21,98 +22,83 @@ def _c(t: torch.Tensor) -> torch.Tensor:
     return t.detach().contiguous()
 
 
-class _RNN(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, flow, relu: bool):
-        x, w_ih, w_hh = _c(x), _c(w_ih), _c(w_hh)
-        T, B, _ = x.shape
-        H = w_hh.shape[1]
-        xp = x.new_empty(T, B, H)  # (T, B, H)
-        K.project(_np(x), _np(w_ih), _np(b_ih.detach() + b_hh.detach()), _np(xp))
-        hs = x.new_empty(T + 1, B, H)  # (T+1, B, H): h0, then h_0 .. h_{T-1}
-        hs[0] = h0
-        K.rnn_forward(_np(xp), _np(w_hh), _np(hs), relu)
-        ctx.save_for_backward(x, hs, w_ih, w_hh, flow)
-        ctx.relu = relu
-        return hs[1:]
+# -- one layer on numpy arrays: what the autograd nodes below and the fused step (.step) both run --
+def forward(cell: str, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    """x (T, B, I), h0 / c0 (B, H) (c0 LSTM only, else None), weights in PyTorch's layout ->
+    (hs (T+1, B, H) with h0 first, acts, cs (T+1, B, H), tcs (T, B, H)); None where the cell has none."""
+    T, B, _ = x.shape
+    G, H = w_hh.shape
+    dt = x.dtype
+    xp = np.empty((T, B, G), dt)  # (T, B, G*H) input projections
+    hs = np.empty((T + 1, B, H), dt)
+    hs[0] = h0
+    acts = cs = tcs = None
+    if cell == "gru":  # b_hh sits inside r * (W_hn h + b_hn)
+        acts = np.empty((T, B, 4 * H), dt)  # r, z, n, h_n
+        K.project(x, w_ih, b_ih, xp)
+        K.gru_forward(xp, w_hh, b_hh, hs, acts)
+    elif cell == "lstm":
+        acts, cs, tcs = np.empty((T, B, 4 * H), dt), np.empty((T + 1, B, H), dt), np.empty((T, B, H), dt)
+        cs[0] = c0
+        K.project(x, w_ih, b_ih + b_hh, xp)
+        K.lstm_forward(xp, w_hh, hs, cs, acts, tcs)
+    else:
+        K.project(x, w_ih, b_ih + b_hh, xp)
+        K.rnn_forward(xp, w_hh, hs, cell == "relu")
+    return hs, acts, cs, tcs
+
+
+def backward(cell: str, gy, gc, x, saved, w_ih, w_hh, flow, grads):
+    """gy (T, B, H) dL/dh_t from above, gc (B, H) dL/dc_T (LSTM only), ``saved`` what :func:`forward`
+    returned; fills ``grads`` (dW_ih, dW_hh, db_ih, db_hh) and ``flow`` (T,) |dL/dh_t|
+    -> (dx (T, B, I), dh0 (B, H), dc0 (B, H) or None)."""
+    hs, acts, cs, tcs = saved
+    T, B, H = gy.shape
+    G = w_hh.shape[0]
+    dt = gy.dtype
+    dgx = np.empty((T, B, G), dt)  # dL/d(gate pre-activations): input part
+    dgh, dh0, dc0 = dgx, np.empty((B, H), dt), None  # recurrent part: the same but for the GRU
+    if cell == "gru":
+        dgh = np.empty((T, B, G), dt)
+        K.gru_backward(gy, hs, acts, w_hh, dgx, dgh, dh0, flow)
+    elif cell == "lstm":
+        dc0 = np.empty((B, H), dt)
+        K.lstm_backward(gy, gc, cs, acts, tcs, w_hh, dgx, dh0, dc0, flow)
+    else:
+        K.rnn_backward(gy, hs, w_hh, cell == "relu", dgx, dh0, flow)
+    dx = np.empty(x.shape, dt)
+    K.weight_grads(x, hs, dgx, dgh, w_ih, dx, *grads)  # one matmul each over all T*B rows
+    return dx, dh0, dc0
+
+
+class _Layer(torch.autograd.Function):
+    """One layer as one autograd node: (x, h0, c0, weights) -> (hs (T, B, H), c_T); c0 / c_T are
+    zeros of the state's shape for cells without a cell state."""
 
     @staticmethod
-    def backward(ctx, gy):
-        x, hs, w_ih, w_hh, flow = ctx.saved_tensors
-        T, B, H = gy.shape
-        dz, dh0 = gy.new_empty(T, B, H), gy.new_empty(B, H)
-        K.rnn_backward(_np(_c(gy)), _np(hs), _np(w_hh), ctx.relu, _np(dz), _np(dh0), _np(flow))
-        g = _weight_grads(x, hs, dz, dz, w_ih, w_hh)
-        return g[0], dh0, *g[1:], None, None
-
-
-class _GRU(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, flow):
-        x, w_ih, w_hh = _c(x), _c(w_ih), _c(w_hh)
-        T, B, _ = x.shape
-        H = w_hh.shape[1]
-        xp = x.new_empty(T, B, 3 * H)  # (T, B, 3H)
-        K.project(_np(x), _np(w_ih), _np(b_ih.detach()), _np(xp))
-        hs, acts = x.new_empty(T + 1, B, H), x.new_empty(T, B, 4 * H)  # (T+1, B, H), (T, B, 4H)
-        hs[0] = h0
-        K.gru_forward(_np(xp), _np(w_hh), _np(b_hh.detach()), _np(hs), _np(acts))
-        ctx.save_for_backward(x, hs, acts, w_ih, w_hh, flow)
-        return hs[1:]
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, hs, acts, w_ih, w_hh, flow = ctx.saved_tensors
-        T, B, H = gy.shape
-        dgx, dgh, dh0 = gy.new_empty(T, B, 3 * H), gy.new_empty(T, B, 3 * H), gy.new_empty(B, H)
-        K.gru_backward(_np(_c(gy)), _np(hs), _np(acts), _np(w_hh), _np(dgx), _np(dgh), _np(dh0), _np(flow))
-        g = _weight_grads(x, hs, dgx, dgh, w_ih, w_hh)
-        return g[0], dh0, *g[1:], None
-
-
-class _LSTM(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, flow):
-        x, w_ih, w_hh = _c(x), _c(w_ih), _c(w_hh)
-        T, B, _ = x.shape
-        H = w_hh.shape[1]
-        xp = x.new_empty(T, B, 4 * H)  # (T, B, 4H)
-        K.project(_np(x), _np(w_ih), _np(b_ih.detach() + b_hh.detach()), _np(xp))
-        hs, cs = x.new_empty(T + 1, B, H), x.new_empty(T + 1, B, H)  # (T+1, B, H) each
-        acts, tcs = x.new_empty(T, B, 4 * H), x.new_empty(T, B, H)  # (T, B, 4H), (T, B, H) tanh(c_t)
-        hs[0], cs[0] = h0, c0
-        K.lstm_forward(_np(xp), _np(w_hh), _np(hs), _np(cs), _np(acts), _np(tcs))
-        ctx.save_for_backward(x, hs, cs, acts, tcs, w_ih, w_hh, flow)
-        return hs[1:], cs[T]
+    def forward(ctx, cell, x, h0, c0, w_ih, w_hh, b_ih, b_hh, flow):
+        weights = [_c(w) for w in (w_ih, w_hh, b_ih, b_hh)]
+        saved = forward(cell, _np(_c(x)), _np(_c(h0)), _np(_c(c0)), *(_np(w) for w in weights))
+        ctx.cell, ctx.saved = cell, saved
+        ctx.save_for_backward(_c(x), *weights[:2], flow)
+        hs, _, cs, _ = saved
+        T = x.shape[0]
+        return torch.from_numpy(hs[1:]), torch.from_numpy(cs[T] if cs is not None else np.zeros_like(hs[T]))
 
     @staticmethod
     def backward(ctx, gy, gc):
-        x, hs, cs, acts, tcs, w_ih, w_hh, flow = ctx.saved_tensors
-        T, B, H = gy.shape
-        dg, dh0, dc0 = gy.new_empty(T, B, 4 * H), gy.new_empty(B, H), gy.new_empty(B, H)
-        K.lstm_backward(_np(_c(gy)), _np(_c(gc)), _np(cs), _np(acts), _np(tcs), _np(w_hh), _np(dg),
-                        _np(dh0), _np(dc0), _np(flow))
-        g = _weight_grads(x, hs, dg, dg, w_ih, w_hh)
-        return g[0], dh0, dc0, *g[1:], None
-
-
-def _weight_grads(x, hs, dgx, dgh, w_ih, w_hh):
-    """(dx, dW_ih, dW_hh, db_ih, db_hh), each one matmul or sum over all T*B rows."""
-    gx, gw_ih, gw_hh = torch.empty_like(x), torch.empty_like(w_ih), torch.empty_like(w_hh)
-    gb_ih, gb_hh = w_ih.new_empty(w_ih.shape[0]), w_ih.new_empty(w_ih.shape[0])
-    K.weight_grads(_np(x), _np(hs), _np(dgx), _np(dgh), _np(w_ih), _np(gx), _np(gw_ih), _np(gw_hh),
-                   _np(gb_ih), _np(gb_hh))
-    return gx, gw_ih, gw_hh, gb_ih, gb_hh
+        x, w_ih, w_hh, flow = ctx.saved_tensors
+        grads = [torch.empty_like(w_ih), torch.empty_like(w_hh), w_ih.new_empty(w_ih.shape[0]),
+                 w_ih.new_empty(w_ih.shape[0])]
+        dx, dh0, dc0 = backward(ctx.cell, _np(_c(gy)), _np(_c(gc)), _np(x), ctx.saved, _np(w_ih), _np(w_hh),
+                                _np(flow), [_np(g) for g in grads])
+        dc0 = torch.from_numpy(dc0) if dc0 is not None else None
+        return None, torch.from_numpy(dx), torch.from_numpy(dh0), dc0, *grads, None
 
 
 def run_layer(cell: str, x: torch.Tensor, state, weights, flow: torch.Tensor):
     """One layer: ``x`` (T, B, I), ``state`` h0 (B, H) or (h0, c0) -> (hs (T, B, H), final state)."""
     match_torch_threads()
-    if cell == "lstm":
-        hs, c = _LSTM.apply(x, state[0], state[1], *weights, flow)
-        return hs, (hs[-1], c)
-    if cell == "gru":
-        hs = _GRU.apply(x, state, *weights, flow)
-    else:
-        hs = _RNN.apply(x, state, *weights, flow, cell == "relu")
-    return hs, hs[-1]
+    h0, c0 = state if cell == "lstm" else (state, torch.zeros_like(state))
+    hs, c = _Layer.apply(cell, x, h0, c0, *weights, flow)
+    return hs, ((hs[-1], c) if cell == "lstm" else hs[-1])

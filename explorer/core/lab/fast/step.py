@@ -1,5 +1,6 @@
 """A whole training step without torch's autograd or optimizer: forward through every layer,
-readout and masked MSE, backward (:mod:`.kernels`, called layer by layer), then one compiled
+readout and masked MSE, backward (:func:`.layer.forward` / :func:`.layer.backward`, the same
+per-layer kernel calls as the autograd nodes, layer by layer), then one compiled
 call (:func:`finish`) for the per-tensor gradient norms (float64, so they never overflow), the
 non-finite check, global-norm clipping and the Adam / SGD update, on one flat parameter buffer.
 
@@ -25,10 +26,9 @@ from numba import njit
 
 from . import kernels as K
 from .blas import match_torch_threads
+from .layer import backward, forward
 from .loss import _readout_mse
 
-CELL_IDS = {"vanilla": 0, "relu": 1, "gru": 2, "lstm": 3}
-GATES = {"vanilla": 1, "relu": 1, "gru": 3, "lstm": 4}
 OK, NONFINITE = 0, 1
 
 
@@ -114,7 +114,7 @@ class FusedStep:
         self.params = list(model.parameters())
         self.adam = type(optimizer) is torch.optim.Adam
         c = model.config
-        self.cell, self.L, self.H, self.G = CELL_IDS[c.cell], c.layers, c.hidden_size, GATES[c.cell]
+        self.cell, self.L, self.H = c.cell, c.layers, c.hidden_size
         sizes = [p.numel() for p in self.params]
         self.offs = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)  # (P+1,)
         n = int(self.offs[-1])
@@ -182,33 +182,19 @@ class FusedStep:
         flat, grad, mu, nu, steps = self._np
         xs, ys, ms = _c(x), _c(y), _c(m)
         T, B, _ = xs.shape
-        cell, H, G = self.cell, self.H, self.G
-        lstm = cell == 3
+        cell, H = self.cell, self.H
+        lstm = cell == "lstm"
         f32 = np.float32
         flows = np.zeros((self.L, T), f32)
-        layers = []  # per layer: (input, hs, acts, cs, tcs)
+        layers = []  # per layer: (input, what forward saved)
         inp = xs
-        for k, (w_ih, w_hh, b_ih, b_hh) in enumerate(self._weights):
-            hs = np.empty((T + 1, B, H), f32)  # h0, then h_0 .. h_{T-1}
-            xp = np.empty((T, B, G * H), f32)
-            acts = cs = tcs = None
+        for k, weights in enumerate(self._weights):
             s = None if state is None else state[k]
-            if lstm:
-                cs, tcs, acts = np.empty((T + 1, B, H), f32), np.empty((T, B, H), f32), np.empty((T, B, 4 * H), f32)
-                hs[0], cs[0] = (0.0, 0.0) if s is None else (s[0].detach().numpy(), s[1].detach().numpy())
-                K.project(inp, w_ih, b_ih + b_hh, xp)
-                K.lstm_forward(xp, w_hh, hs, cs, acts, tcs)
-            else:
-                hs[0] = 0.0 if s is None else s.detach().numpy()
-                if cell == 2:  # GRU: b_hh sits inside r * (W_hn h + b_hn)
-                    acts = np.empty((T, B, 4 * H), f32)
-                    K.project(inp, w_ih, b_ih, xp)
-                    K.gru_forward(xp, w_hh, b_hh, hs, acts)
-                else:
-                    K.project(inp, w_ih, b_ih + b_hh, xp)
-                    K.rnn_forward(xp, w_hh, hs, cell == 1)
-            layers.append((inp, hs, acts, cs, tcs))
-            inp = hs[1:]
+            h0 = 0.0 if s is None else (s[0] if lstm else s).detach().numpy()
+            c0 = (0.0 if s is None else s[1].detach().numpy()) if lstm else None
+            saved = forward(cell, inp, h0, c0, *weights)
+            layers.append((inp, saved))
+            inp = saved[0][1:]
 
         # readout and masked MSE: the loss and dL/d(top states, readout)
         w_o, b_o = self._readout
@@ -218,24 +204,12 @@ class FusedStep:
         loss = _readout_mse(inp.reshape(T * B, H), w_o, b_o, ys.reshape(T * B, O), ms, np.empty((T * B, O), f32),
                             gy.reshape(T * B, H), g_w_o, g_b_o)
 
-        # backward, top layer first
-        dh0 = np.empty((B, H), f32)
+        # backward, top layer first; the loss does not read the final cell state
+        gc = np.zeros((B, H), f32)
         for k in range(self.L - 1, -1, -1):
-            inp, hs, acts, cs, tcs = layers[k]
+            inp, saved = layers[k]
             w_ih, w_hh, _, _ = self._weights[k]
-            dgx = np.empty((T, B, G * H), f32)
-            dgh = dgx
-            if cell == 2:
-                dgh = np.empty((T, B, G * H), f32)
-                K.gru_backward(gy, hs, acts, w_hh, dgx, dgh, dh0, flows[k])
-            elif lstm:
-                K.lstm_backward(gy, np.zeros((B, H), f32), cs, acts, tcs, w_hh, dgx, dh0, np.empty((B, H), f32),
-                                flows[k])  # the loss does not read the final cell
-            else:
-                K.rnn_backward(gy, hs, w_hh, cell == 1, dgx, dh0, flows[k])
-            gx = np.empty(inp.shape, f32)  # dL/d(this layer's input): the layer below's gy
-            K.weight_grads(inp, hs, dgx, dgh, w_ih, gx, *self._grads[k])
-            gy = gx
+            gy, _, _ = backward(cell, gy, gc, inp, saved, w_ih, w_hh, flows[k], self._grads[k])  # the layer below's gy
 
         norms = np.empty(len(self.params))
         group = self.optimizer.param_groups[0]
@@ -243,7 +217,7 @@ class FusedStep:
         status, total = finish(loss, grad, self.offs, norms, float(clip or 0.0), self.adam, float(lr), float(beta1),
                                float(beta2), float(group.get("eps", 1e-8)), flat, mu, nu, steps)
         final = []
-        for _, hs, _, cs, _ in layers:
+        for _, (hs, _, cs, _) in layers:
             h = torch.from_numpy(hs[T].copy())
             final.append((h, torch.from_numpy(cs[T].copy())) if lstm else h)
         return StepResult(status == OK, float(loss), float(total), norms, bool(clip) and total > clip, tuple(final),

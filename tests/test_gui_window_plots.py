@@ -213,3 +213,26 @@ def test_a_frame_draws_one_plot_per_turn_of_the_event_loop(panel, qtbot, monkeyp
     qtbot.waitUntil(lambda: panel.frames == frames + 1)
     assert "other work" in order[1:-1], order
     assert sorted(n for n in order if n != "other work") == sorted(panel.plots)  # a secondary frame: all plots
+
+
+def test_a_summary_too_long_for_its_bar_ends_in_an_ellipsis_never_loses_its_start(panel):
+    """Right-aligned, a QLabel cut the start off: 'tep 930 loss ...'. The step must stay readable:
+    the long text draws exactly as its elided form ('step 930   loss…') does."""
+    from PySide6.QtGui import QImage
+
+    label = panel.summary
+    long = "step 930   loss 0.07345   EMA 0.1524   held-out 0.04693   clipped 92% of steps"
+    label.setFixedWidth(label.fontMetrics().horizontalAdvance("step 930   loss 0.07345") + 4)
+    shown = label.fontMetrics().elidedText(long, Qt.TextElideMode.ElideRight, label.contentsRect().width())
+    assert shown.startswith("step 930") and shown.endswith("…")
+
+    def drawn(text):
+        label.setText(text)
+        image = QImage(label.size(), QImage.Format.Format_ARGB32)
+        image.fill(0)
+        label.render(image)
+        return image
+
+    assert drawn(long) == drawn(shown)
+    label.setText(long)
+    assert label.text() == long  # the whole text is still the label's

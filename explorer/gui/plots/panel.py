@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSplitter,
                                QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
@@ -35,6 +36,17 @@ FRAME_MS = 33  # at most ~30 frames a second
 MAX_FRAME_MS = 500  # at least 2 frames a second, however slow drawing is
 BUDGET = 0.06  # share of the wall clock drawing may take: the trainer needs the GIL (measured:
 #                a 10% budget cost batch-1 training 12-15% of its speed on 2 cores)
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that ends in "…" where its text does not fit (a right-aligned QLabel cut
+    off its start: the summary read "tep 930 loss ..."); ``text()`` stays the whole text."""
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        painter = QPainter(self)
+        painter.drawText(rect, int(self.alignment()), text)
 
 
 def _slot(widget: QWidget) -> QWidget:
@@ -68,7 +80,7 @@ class PlotPanel(QWidget):
         self.reset_views_button = QPushButton("Reset views")
         self.reset_views_button.setToolTip("Every plot back to its own ranges (after zooming with Ctrl+wheel)")
         self.reset_views_button.clicked.connect(self.reset_views)
-        self.summary = QLabel()
+        self.summary = ElidedLabel()
         self.summary.setStyleSheet("color: #404040;")
         self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # never widens the panel
         self.summary.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -173,11 +173,15 @@ except ConfigError as e:
 
 
 @needs_numba
-def test_big_batches_stay_on_the_torch_paths_on_a_cpu():
+def test_auto_keeps_numba_within_its_measured_limits_on_a_cpu():
     cpu = torch.device("cpu")
-    big = dataclasses.replace(ModelConfig(cell="lstm"), hidden_size=256)
-    assert resolve_backend(big, cpu, batch=64) == "fused"
-    assert resolve_backend(big, cpu, batch=1) == "numba"
+    lstm = dataclasses.replace(ModelConfig(cell="lstm"), hidden_size=256)
+    assert resolve_backend(lstm, cpu, batch=64) == "numba"  # bench/auto_limits.py: 1.52x nn.LSTM
+    assert resolve_backend(dataclasses.replace(lstm, hidden_size=512), cpu, batch=16) == "fused"  # oneDNN wins
+    gru = dataclasses.replace(ModelConfig(cell="gru"), hidden_size=1024)
+    assert resolve_backend(gru, cpu, batch=64) == "numba"
+    assert resolve_backend(dataclasses.replace(gru, hidden_size=2048), cpu, batch=1) == "fused"  # not measured
+    assert resolve_backend(dataclasses.replace(gru, cell="vanilla"), cpu, batch=128) == "manual"
 
 
 @needs_numba

@@ -95,8 +95,8 @@ def test_auto_backend_choice():
     small = "numba" if fast.AVAILABLE else None  # small batch * hidden on a CPU: numba where installed
     assert resolve_backend(ModelConfig(cell="vanilla"), cpu) == (small or "manual")
     assert resolve_backend(ModelConfig(cell="gru"), cpu) == (small or "fused")
-    assert resolve_backend(ModelConfig(cell="vanilla", hidden_size=256), cpu, batch=64) == "manual"
-    assert resolve_backend(ModelConfig(cell="gru", hidden_size=256), cpu, batch=64) == "fused"
+    assert resolve_backend(ModelConfig(cell="vanilla", hidden_size=2048), cpu, batch=64) == "manual"
+    assert resolve_backend(ModelConfig(cell="gru", hidden_size=2048), cpu, batch=64) == "fused"
     assert resolve_backend(ModelConfig(cell="vanilla"), gpu) == "fused"
     assert resolve_backend(ModelConfig(cell="vanilla", backend="scan"), cpu) == "scan"
 

@@ -168,17 +168,25 @@ def _run_numba(model: RNNModel, x: torch.Tensor, state: tuple | None, watch: boo
 RUNNERS = {"scan": _run_scan, "fused": _run_fused, "manual": _run_manual, "numba": _run_numba}
 
 
-# auto picks numba up to batch * hidden of this much, per cell; beyond it torch's paths win (MKL,
-# and oneDNN's LSTM). Measured with the fused step (fast.step) against manual / nn.GRU / nn.LSTM,
-# Adam, length 50, one thread, on this project's 2-core CPU: numba / torch steps/s
-#   vanilla  B16 H128 1.17, B16 H256 0.94;  gru  B64 H128 1.25, B16 H256 1.37, B64 H256 0.98;
-#   lstm  B16 H32 2.14, B1 H256 1.43, B16 H128 0.80
-NUMBA_MAX_WORK = {"vanilla": 2048, "relu": 2048, "gru": 8192, "lstm": 1024}
+# auto picks numba on a CPU up to this (hidden size, batch * hidden), per cell; beyond it torch's
+# paths (MKL; oneDNN's LSTM at hidden >= 512) win or nothing was measured. bench/auto_limits.py:
+# the fused step (fast.step) against manual / nn.GRU / nn.LSTM, Adam, length 50, one thread, on
+# this project's 2-core CPU, numba / torch steps/s:
+#   vanilla  B1 H256 4.55, B16 H256 1.93, B64 H1024 1.15, B128 H512 1.32 (every size measured wins)
+#   gru      B1 H256 5.96, B64 H256 1.54, B64 H1024 1.43, B128 H512 1.27 (every size measured wins)
+#   lstm     B1 H256 1.96, B64 H256 1.52, B128 H256 1.30; H512: B1 1.10, B16 0.86, B64 0.93
+NUMBA_LIMITS = {"vanilla": (1024, 65536), "relu": (1024, 65536), "gru": (1024, 65536), "lstm": (256, 32768)}
+
+
+def numba_fits(cell: str, batch: int, hidden: int) -> bool:
+    """Whether ``auto`` picks numba for this size on a CPU (:data:`NUMBA_LIMITS`)."""
+    max_hidden, max_work = NUMBA_LIMITS[cell]
+    return hidden <= max_hidden and batch * hidden <= max_work
 
 
 def resolve_backend(config: ModelConfig, device: torch.device, batch: int = 1) -> str:
     """The backend for ordinary steps: ``auto`` = fused on a GPU (cuDNN); on a CPU numba where it
-    is installed and batch * hidden <= NUMBA_MAX_WORK[cell], else manual for vanilla / relu and fused
+    is installed and the size is within NUMBA_LIMITS[cell], else manual for vanilla / relu and fused
     for the gated cells. ``numba`` asked for where it cannot run is a ConfigError naming model.backend."""
     from . import fast
 
@@ -192,7 +200,7 @@ def resolve_backend(config: ModelConfig, device: torch.device, batch: int = 1) -
         return config.backend
     if device.type != "cpu":
         return "fused"
-    if fast.AVAILABLE and batch * config.hidden_size <= NUMBA_MAX_WORK[config.cell]:
+    if fast.AVAILABLE and numba_fits(config.cell, batch, config.hidden_size):
         return "numba"
     return "manual" if config.cell in ("vanilla", "relu") else "fused"
 

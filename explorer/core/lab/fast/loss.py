@@ -12,13 +12,16 @@ import numpy as np
 import torch
 from numba import njit
 
+from .blas import match_torch_threads
+from .kernels import mm
+
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _readout_mse(hs, w, b, y, m, out, g_hs, g_w, g_b):
     """hs (T*B, H) rows t-major, w (O, H), y (T*B, O), m (T, B) -> loss; g_* out: dloss/d(hs, w, b)."""
     T, B = m.shape
     O = w.shape[0]
-    np.dot(hs, w.T, out)  # (T*B, O)
+    mm(hs, w, out, False, True, 0.0)  # (T*B, O)
     steps = np.zeros(B, hs.dtype)
     for t in range(T):
         for j in range(B):
@@ -36,8 +39,8 @@ def _readout_mse(hs, w, b, y, m, out, g_hs, g_w, g_b):
                 e = out[r, o] + b[o] - y[r, o]
                 loss += scale * e * e
                 out[r, o] = 2.0 * scale * e  # now dloss/d(output)
-    np.dot(out, w, g_hs)  # (T*B, H)
-    np.dot(out.T, hs, g_w)  # (O, H)
+    mm(out, w, g_hs, False, False, 0.0)  # (T*B, H)
+    mm(out, hs, g_w, True, False, 0.0)  # (O, H)
     g_b[:] = 0.0
     for r in range(T * B):
         for o in range(O):
@@ -70,4 +73,5 @@ class _ReadoutMSE(torch.autograd.Function):
 def readout_mse(states: torch.Tensor, readout: torch.nn.Linear, targets: torch.Tensor,
                 mask: torch.Tensor) -> torch.Tensor:
     """``states`` (T, B, H), ``targets`` (T, B, O), ``mask`` (T, B) -> () masked MSE of the readout."""
+    match_torch_threads()
     return _ReadoutMSE.apply(states, readout.weight, readout.bias, targets, mask)

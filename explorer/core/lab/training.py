@@ -253,13 +253,21 @@ class Trainer:
 
     # -- evaluation and probing --------------------------------------------------------------
     def evaluate(self) -> float:
-        """Loss on the fixed held-out set (no gradients, the fast backend)."""
+        """Loss on the fixed held-out set (no gradients, the fast backend), in batches of similar
+        length (:func:`length_buckets`): the same number, without computing the padding."""
         if self._heldout is None:
-            self._heldout = [torch.from_numpy(a).to(self.device) for a in self.task.heldout()]
-        x, y, m = self._heldout  # (T, N, I), targets, (T, N)
+            self._heldout = [(tuple(torch.from_numpy(np.ascontiguousarray(a)).to(self.device) for a in bucket), n)
+                             for *bucket, n in length_buckets(*self.task.heldout())]
+        total, count = 0.0, sum(n for _, n in self._heldout)
         with torch.no_grad():
-            backend = "fused" if self.backend in ("manual", "numba") else self.backend  # a big batch: MKL
-            return float(self.loss_fn(self.model(x, backend=backend).outputs, y, m))
+            for (x, y, m), n in self._heldout:  # (T, N, I), targets, (T, N); n sequences with a valid step
+                backend = self.backend
+                if backend in ("manual", "numba"):  # a big batch: what auto picks for its size
+                    backend = resolve_backend(dataclasses.replace(self.config.model, backend="auto"), self.device,
+                                              x.shape[1])
+                if n:
+                    total = total + self.loss_fn(self.model(x, backend=backend).outputs, y, m) * (n / count)
+        return float(total)
 
     def probe(self) -> Probe:
         """The model on the fixed probe sequence, every layer's states included (scan or numba path)."""
@@ -354,6 +362,26 @@ class Trainer:
         if self.lr_override is not None:
             self.control.set_lr(self.lr_override)
         self.control.set_clip(self.clip)
+
+
+def length_buckets(x: np.ndarray, y: np.ndarray, m: np.ndarray, size: int = 64) -> list[tuple]:
+    """A padded set (x (T, N, I), targets (T, N, ...), mask (T, N)) as batches of about ``size``
+    sequences of similar length, each cut after its last valid step, with the count of sequences
+    that have one -> [(x, y, m, n)]. The loss of the set is the n-weighted mean of the batches'
+    losses (each the mean over its sequences): a step's output depends only on the steps before
+    it, and masked steps never count. One batch when cutting would save less than 10%."""
+    T, N = m.shape
+    valid = m != 0
+    last = np.where(valid.any(0), T - np.argmax(valid[::-1], 0), 0)  # (N,) steps up to the last valid one
+    order = np.argsort(last, kind="stable")
+    chunks = [order[i:i + size] for i in range(0, N, size)]
+    if sum(int(last[c].max()) * len(c) for c in chunks) > 0.9 * T * N:
+        return [(x, y, m, int(valid.any(0).sum()))]
+    out = []
+    for c in chunks:
+        steps = max(int(last[c].max()), 1)
+        out.append((x[:steps, c], y[:steps, c], m[:steps, c], int(valid[:, c].any(0).sum())))
+    return out
 
 
 def train(config: ExperimentConfig, control: TrainControl | None = None) -> Iterator[StepReport]:

@@ -157,8 +157,7 @@ class InsideView(QWidget):
         self.pca_plot.addItem(self.pca_points)
         self.pca_start = self.pca_plot.plot(pen=None, symbol="star", symbolSize=12, symbolBrush="#303030",
                                             symbolPen=None)
-        self.pca_key = pg.LabelItem(key_html([("t = 0", "#303030", "★"), ("colour: time (dark early)",
-                                                                          "#21918c", "●")]),
+        self.pca_key = pg.LabelItem(key_html([("t = 0", "#303030", "★"), ("dark = early", "#21918c", "●")]),
                                     justify="left", size="8pt")
         self.pca_plot.layout.addItem(self.pca_key, 2, 3)
 

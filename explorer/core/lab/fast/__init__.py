@@ -11,7 +11,7 @@ import importlib.util
 import os
 
 _DISABLED = os.environ.get("EXPLORER_NO_NUMBA", "") not in ("", "0")
-# numba's matrix products call BLAS through scipy: both must be there
+# numba's np.dot calls BLAS through scipy (the kernels' fallback where numpy has no OpenBLAS): both must be there
 AVAILABLE = not _DISABLED and all(importlib.util.find_spec(m) is not None for m in ("numba", "scipy"))
 
 

@@ -5,6 +5,8 @@ and formulas (vanilla / relu: 1 gate; GRU: r, z, n; LSTM: i, f, g, o). Per time 
 forward makes one ``h @ W_hh^T`` matmul and the backward one ``d_gates @ W_hh`` matmul, with
 the gate arithmetic in compiled loops between them; the input projection, the input
 gradient and the weight gradients are single matmuls over all T*B rows, outside the loop.
+Every matmul is :func:`mm` (cblas on numpy's OpenBLAS, or numba's np.dot: :mod:`.blas`); the
+backward adds its recurrent product straight into dL/dh_{t-1} (beta = 1).
 
 The backward also writes ``flow[t] = |dL/dh_t|`` (the gradient-flow diagnostic) for free.
 ``cache=True``: compiled once per dtype and kept on disk (__pycache__ or numba's user cache).
